@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+import sys
+
+from airflow_provider_alteryx.emulator.server import main
+
+sys.exit(main())

@@ -1,0 +1,240 @@
+"""The emulator's catalogue: the workflows it serves and how each of their runs ends.
+
+A catalogue is a YAML or JSON file::
+
+    workflows:
+      - name: Regional sales
+        id: 5f0c3a1b2c3d4e5f6a7b8c9d        # optional: 24 hex characters, derived from the name
+        questions:
+          - {name: region, type: text, description: Sales region, default: EMEA, required: true}
+        run:
+          seconds: 2                          # how long a run takes (times --time-scale)
+          disposition: Success                # Success, Warning or Error
+          error_when: {region: [Mars]}        # question values that end a run in Error
+          error_message: "No sales data for {region}"
+          messages:
+            - {level: info, text: "Loaded sales for {region}"}
+          outputs:
+            - {name: sales.csv, formats: [Csv, Raw], content: "region,total\\n{region},42\\n"}
+
+``{question}`` placeholders in messages, the error message and output content take the run's
+question values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+QUESTION_TYPES = {
+    "text": "QuestionTextBox",
+    "number": "QuestionNumericUpDown",
+    "boolean": "QuestionBooleanGroup",
+    "dropdown": "QuestionDropDown",
+    "date": "QuestionDate",
+}
+DISPOSITIONS = ("Success", "Warning", "Error")
+MESSAGE_LEVELS = {"info": 1, "warning": 2, "error": 3}
+OUTPUT_FORMATS = (
+    "Raw", "Yxdb", "Shp", "Kml", "Tab", "Mif", "Dbf", "Csv", "Pdf", "Docx", "Xlsx", "Html", "Tde", "Zip",
+)  # fmt: skip
+_WORKFLOW_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that cannot be served; the message names the file, the field and the problem."""
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    type: str
+    description: str = ""
+    default: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Message:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    formats: tuple[str, ...]
+    content: str
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    seconds: float = 1.0
+    disposition: str = "Success"
+    error_when: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    error_message: str = "The workflow failed."
+    messages: tuple[Message, ...] = ()
+    outputs: tuple[Output, ...] = ()
+
+    def disposition_for(self, answers: dict[str, str]) -> str:
+        """The run's outcome for these question values."""
+        if any(answers.get(name) in values for name, values in self.error_when.items()):
+            return "Error"
+        return self.disposition
+
+
+@dataclass(frozen=True)
+class Workflow:
+    id: str
+    name: str
+    questions: tuple[Question, ...]
+    run: RunSpec
+
+
+def render(template: str, answers: dict[str, str]) -> str:
+    """Fill ``{question}`` placeholders; unknown placeholders stay as they are."""
+    return string.Formatter().vformat(template, (), _KeepMissing(answers))
+
+
+class _KeepMissing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def default_catalogue_path() -> Path:
+    return Path(str(resources.files(__package__).joinpath("demo_catalogue.yaml")))
+
+
+def load_catalogue(path: str | Path | None = None) -> tuple[Workflow, ...]:
+    """Read and check a catalogue file (the bundled demo catalogue when ``path`` is None)."""
+    source = Path(path) if path is not None else default_catalogue_path()
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CatalogueError(f"{source}: cannot read the catalogue: {error.strerror}") from None
+    try:
+        document = json.loads(text) if source.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise CatalogueError(f"{source}: not valid {source.suffix.lstrip('.').upper()}: {error}") from None
+    return _Parser(str(source)).catalogue(document)
+
+
+class _Parser:
+    """Turns a parsed document into workflows, naming the field at fault in every error."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> CatalogueError:
+        return CatalogueError(f"{self.source}: {where}: {problem}")
+
+    def mapping(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a mapping, got {type(value).__name__}")
+        return value
+
+    def items(self, value: Any, where: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list, got {type(value).__name__}")
+        return value
+
+    def text(self, value: Any, where: str, *, default: str | None = None) -> str:
+        if value is None and default is not None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
+            raise self.fail(where, "expected a non-empty string")
+        return str(value)
+
+    def catalogue(self, document: Any) -> tuple[Workflow, ...]:
+        root = self.mapping(document, "top level")
+        entries = self.items(root.get("workflows"), "workflows")
+        if not entries:
+            raise self.fail("workflows", "the catalogue lists no workflows")
+        workflows = tuple(self.workflow(entry, f"workflows[{i}]") for i, entry in enumerate(entries))
+        seen: set[str] = set()
+        for i, workflow in enumerate(workflows):
+            if workflow.id in seen:
+                raise self.fail(f"workflows[{i}].id", f"duplicate workflow id {workflow.id}")
+            seen.add(workflow.id)
+        return workflows
+
+    def workflow(self, entry: Any, where: str) -> Workflow:
+        spec = self.mapping(entry, where)
+        name = self.text(spec.get("name"), f"{where}.name")
+        workflow_id = spec.get("id") or hashlib.sha1(name.encode()).hexdigest()[:24]
+        if not isinstance(workflow_id, str) or not _WORKFLOW_ID.match(workflow_id):
+            raise self.fail(f"{where}.id", f"{workflow_id!r} is not 24 lowercase hex characters")
+        questions = tuple(
+            self.question(q, f"{where}.questions[{i}]") for i, q in enumerate(self.items(spec.get("questions"), f"{where}.questions"))
+        )
+        names = [q.name for q in questions]
+        if len(set(names)) != len(names):
+            raise self.fail(f"{where}.questions", "question names must be unique")
+        run = self.run(spec.get("run") or {}, f"{where}.run", set(names))
+        return Workflow(id=workflow_id, name=name, questions=questions, run=run)
+
+    def question(self, entry: Any, where: str) -> Question:
+        spec = self.mapping(entry, where)
+        kind = spec.get("type", "text")
+        if kind not in QUESTION_TYPES:
+            raise self.fail(f"{where}.type", f"{kind!r} is not one of {', '.join(QUESTION_TYPES)}")
+        default = spec.get("default", "")
+        return Question(
+            name=self.text(spec.get("name"), f"{where}.name"),
+            type=QUESTION_TYPES[kind],
+            description=str(spec.get("description", "")),
+            default=str(default).lower() if isinstance(default, bool) else str(default),
+            required=bool(spec.get("required", False)),
+        )
+
+    def run(self, entry: Any, where: str, question_names: set[str]) -> RunSpec:
+        spec = self.mapping(entry, where)
+        seconds = spec.get("seconds", 1.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise self.fail(f"{where}.seconds", "expected a number of seconds >= 0")
+        disposition = spec.get("disposition", "Success")
+        if disposition not in DISPOSITIONS:
+            raise self.fail(f"{where}.disposition", f"{disposition!r} is not one of {', '.join(DISPOSITIONS)}")
+        error_when: dict[str, tuple[str, ...]] = {}
+        for name, values in self.mapping(spec.get("error_when") or {}, f"{where}.error_when").items():
+            if name not in question_names:
+                raise self.fail(f"{where}.error_when.{name}", "names no question of this workflow")
+            listed = values if isinstance(values, list) else [values]
+            error_when[name] = tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in listed)
+        return RunSpec(
+            seconds=float(seconds),
+            disposition=disposition,
+            error_when=error_when,
+            error_message=self.text(spec.get("error_message"), f"{where}.error_message", default=RunSpec.error_message),
+            messages=tuple(self.message(m, f"{where}.messages[{i}]") for i, m in enumerate(self.items(spec.get("messages"), f"{where}.messages"))),
+            outputs=tuple(self.output(o, f"{where}.outputs[{i}]") for i, o in enumerate(self.items(spec.get("outputs"), f"{where}.outputs"))),
+        )
+
+    def message(self, entry: Any, where: str) -> Message:
+        spec = self.mapping(entry, where)
+        level = spec.get("level", "info")
+        if level not in MESSAGE_LEVELS:
+            raise self.fail(f"{where}.level", f"{level!r} is not one of {', '.join(MESSAGE_LEVELS)}")
+        return Message(level=MESSAGE_LEVELS[level], text=self.text(spec.get("text"), f"{where}.text"))
+
+    def output(self, entry: Any, where: str) -> Output:
+        spec = self.mapping(entry, where)
+        formats = tuple(self.items(spec.get("formats") or ["Csv"], f"{where}.formats"))
+        for fmt in formats:
+            if fmt not in OUTPUT_FORMATS:
+                raise self.fail(f"{where}.formats", f"{fmt!r} is not one of {', '.join(OUTPUT_FORMATS)}")
+        return Output(
+            name=self.text(spec.get("name"), f"{where}.name"),
+            formats=formats,
+            content=str(spec.get("content", "")),
+        )
