@@ -71,7 +71,9 @@ class AlteryxJob:
             created=data.get("createDateTime") or data.get("createDate"),
             priority=data.get("priority"),
             outputs=tuple(
-                JobOutput(id=str(o["id"]), name=o.get("fileName") or o.get("name") or str(o["id"]), formats=tuple(o.get("availableFormats") or o.get("formats") or ()))
+                JobOutput(
+                    id=str(o["id"]), name=o.get("fileName") or o.get("name") or str(o["id"]), formats=tuple(o.get("availableFormats") or o.get("formats") or ())
+                )
                 for o in data.get("outputs") or ()
             ),
             messages=tuple(JobMessage(level=int(m.get("status", 1)), text=str(m.get("text", "")), tool_id=m.get("toolId")) for m in data.get("messages") or ()),

@@ -92,6 +92,7 @@ class Emulator:
         self.engine = JobEngine(config.workers, config.time_scale)
         self.faults = config.faults
         self.tokens: dict[str, float] = {}
+        self.tokens_issued = 0
         self.oauth1 = OAuth1Verifier(config.api_key, config.api_secret)
         self.rng = random.Random(config.seed)
 
@@ -199,7 +200,9 @@ class Emulator:
         if fault == 429:
             return web.json_response({"message": "Too many requests."}, status=429, headers={"Retry-After": f"{faults.retry_after:g}"})
         if isinstance(fault, int):
-            return web.Response(status=fault, text=f"<html><head><title>{fault} Server Error</title></head><body>Injected fault</body></html>", content_type="text/html")
+            return web.Response(
+                status=fault, text=f"<html><head><title>{fault} Server Error</title></head><body>Injected fault</body></html>", content_type="text/html"
+            )
         response = await handler(request)
         if request.method == "POST" and request.path.rstrip("/").endswith("/jobs") and response.status == 200 and faults.take_job_response_drop():
             return _drop_connection(request)
@@ -241,6 +244,7 @@ class Emulator:
             return web.json_response({"error": "invalid_client"}, status=400)
         token = secrets.token_urlsafe(32)
         self.tokens[token] = time.monotonic() + self.config.token_ttl
+        self.tokens_issued += 1
         return web.json_response({"access_token": token, "token_type": "bearer", "expires_in": int(self.config.token_ttl)})
 
     @staticmethod
@@ -278,7 +282,10 @@ class Emulator:
     async def _questions(self, request: web.Request) -> web.Response:
         workflow = self._workflow(request)
         return web.json_response(
-            [{"name": q.name, "questionType": q.type, "description": q.description, "value": q.default, "multiple": False, "items": []} for q in workflow.questions]
+            [
+                {"name": q.name, "questionType": q.type, "description": q.description, "value": q.default, "multiple": False, "items": []}
+                for q in workflow.questions
+            ]
         )
 
     async def _workflow_page(self, request: web.Request) -> web.Response:
@@ -365,7 +372,13 @@ class Emulator:
     async def _control_info(self, request: web.Request) -> web.Response:
         config = self.config
         return web.json_response(
-            {"serverVersion": config.server_version, "workers": config.workers, "timeScale": config.time_scale, "workflows": [{"id": w.id, "name": w.name} for w in self.workflows.values()]}
+            {
+                "serverVersion": config.server_version,
+                "workers": config.workers,
+                "timeScale": config.time_scale,
+                "tokensIssued": self.tokens_issued,
+                "workflows": [{"id": w.id, "name": w.name} for w in self.workflows.values()],
+            }
         )
 
     async def _control_jobs(self, request: web.Request) -> web.Response:
@@ -469,7 +482,17 @@ def _subscription_view(workflow: Workflow) -> dict[str, Any]:
 
 
 def _v3_workflow_summary(workflow: Workflow) -> dict[str, Any]:
-    return {"id": workflow.id, "sourceAppId": workflow.id, "name": workflow.name, "ownerId": "5a0c1d2e3f4a5b6c7d8e9f00", "dateCreated": "2026-01-05T09:00:00.000Z", "runCount": 0, "versions": 1, "isAmp": True, "executionMode": "Standard"}
+    return {
+        "id": workflow.id,
+        "sourceAppId": workflow.id,
+        "name": workflow.name,
+        "ownerId": "5a0c1d2e3f4a5b6c7d8e9f00",
+        "dateCreated": "2026-01-05T09:00:00.000Z",
+        "runCount": 0,
+        "versions": 1,
+        "isAmp": True,
+        "executionMode": "Standard",
+    }
 
 
 def _v3_workflow_view(workflow: Workflow) -> dict[str, Any]:
@@ -523,7 +546,15 @@ def _v3_job_view(job: Job, *, include_messages: bool) -> dict[str, Any]:
 
 
 def _v1_list_item(job: Job) -> dict[str, Any]:
-    return {"id": job.id, "createDate": iso(job.created), "status": job.status, "disposition": job.disposition, "priority": job.priority, "workerTag": job.worker_tag, "runWithE2": False}
+    return {
+        "id": job.id,
+        "createDate": iso(job.created),
+        "status": job.status,
+        "disposition": job.disposition,
+        "priority": job.priority,
+        "workerTag": job.worker_tag,
+        "runWithE2": False,
+    }
 
 
 def _v3_list_item(job: Job) -> dict[str, Any]:

@@ -171,12 +171,10 @@ class _Parser:
     def workflow(self, entry: Any, where: str) -> Workflow:
         spec = self.mapping(entry, where)
         name = self.text(spec.get("name"), f"{where}.name")
-        workflow_id = spec.get("id") or hashlib.sha1(name.encode()).hexdigest()[:24]
+        workflow_id = spec.get("id") or hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:24]
         if not isinstance(workflow_id, str) or not _WORKFLOW_ID.match(workflow_id):
             raise self.fail(f"{where}.id", f"{workflow_id!r} is not 24 lowercase hex characters")
-        questions = tuple(
-            self.question(q, f"{where}.questions[{i}]") for i, q in enumerate(self.items(spec.get("questions"), f"{where}.questions"))
-        )
+        questions = tuple(self.question(q, f"{where}.questions[{i}]") for i, q in enumerate(self.items(spec.get("questions"), f"{where}.questions")))
         names = [q.name for q in questions]
         if len(set(names)) != len(names):
             raise self.fail(f"{where}.questions", "question names must be unique")

@@ -49,6 +49,10 @@ class RunningEmulator:
         """Every job ever created, oldest first, as ``GET /__emulator/jobs`` lists them."""
         return self._control("GET", "jobs")["jobs"]
 
+    def info(self) -> dict[str, Any]:
+        """Version, workers, time scale, workflows, and how many OAuth 2.0 tokens were issued."""
+        return self._control("GET", "info")
+
     def set_faults(self, **faults: float) -> dict[str, Any]:
         return self._control("PUT", "faults", json=faults)
 
@@ -113,7 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--retry-after", type=_non_negative_float, default=1.0, metavar="SECONDS", help="Retry-After sent with 429 (default: %(default)s)")
     faults.add_argument("--drop-rate", type=_probability, default=0.0, help="share of requests whose connection is dropped unanswered")
     faults.add_argument("--latency", type=_non_negative_float, default=0.0, metavar="SECONDS", help="delay added to every answer")
-    faults.add_argument("--drop-job-responses", type=_non_negative_int, default=0, metavar="N", help="the next N job creations create the job but drop the response")
+    faults.add_argument(
+        "--drop-job-responses", type=_non_negative_int, default=0, metavar="N", help="the next N job creations create the job but drop the response"
+    )
     return parser
 
 

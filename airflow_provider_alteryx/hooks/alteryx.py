@@ -16,14 +16,14 @@ from typing import Any, TypeVar
 import aiohttp
 import requests
 import yarl
-
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+
 from airflow_provider_alteryx import __version__
 from airflow_provider_alteryx.exceptions import AlteryxConnectionError, AlteryxError
 from airflow_provider_alteryx.get_provider_info import CONNECTION_FIELDS, UI_FIELD_BEHAVIOUR
-from airflow_provider_alteryx.hooks.api import AlteryxApi, ApiCall, Operation, RetryPolicy, ServerConfig, Sleep, read_answer
-from airflow_provider_alteryx.hooks.auth import TOKENS, CacheKey, Token, oauth1_headers, token_call
+from airflow_provider_alteryx.hooks.api import AlteryxApi, ApiCall, Log, Operation, RetryPolicy, ServerConfig, Sleep, read_answer
+from airflow_provider_alteryx.hooks.auth import TOKENS, Token, oauth1_headers, token_cache_key, token_call
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow, JobMessage
 
 T = TypeVar("T")
@@ -90,7 +90,11 @@ class AlteryxServerHook(BaseHook):
     def config(self) -> ServerConfig:
         """The connection's settings, read once (synchronously) per hook."""
         conn = self.get_connection(self.alteryx_conn_id)
-        return self._register(ServerConfig.from_connection(self.alteryx_conn_id, host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=conn.extra_dejson))
+        return self._register(
+            ServerConfig.from_connection(
+                self.alteryx_conn_id, host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=conn.extra_dejson
+            )
+        )
 
     async def aconfig(self) -> ServerConfig:
         """The connection's settings, read with the lookup that is safe on the triggerer's event loop."""
@@ -151,7 +155,7 @@ class AlteryxServerHook(BaseHook):
         status, headers, body = self._http(config, call, token)
         if status == 401 and token is not None:
             # The Server may forget tokens early (restart, revocation): fetch one more and try again once.
-            TOKENS.discard(_token_key(config), token)
+            TOKENS.discard(token_cache_key(config), token)
             token = self._token(config)
             status, headers, body = self._http(config, call, token)
         return read_answer(call, status, headers, body)
@@ -161,7 +165,7 @@ class AlteryxServerHook(BaseHook):
             body = self._run(self._api(config).request(token_call(config)))
             return _remember(Token.from_answer(config, body))
 
-        return TOKENS.get(_token_key(config), fetch)
+        return TOKENS.get(token_cache_key(config), fetch)
 
     def _http(self, config: ServerConfig, call: ApiCall, token: Token | None) -> tuple[int, Mapping[str, str], bytes]:
         try:
@@ -202,7 +206,7 @@ class AlteryxServerHook(BaseHook):
         token = await self._atoken(config) if call.authenticated and config.auth_type == "oauth2" else None
         status, headers, body = await self._ahttp(config, call, token)
         if status == 401 and token is not None:
-            TOKENS.discard(_token_key(config), token)
+            TOKENS.discard(token_cache_key(config), token)
             token = await self._atoken(config)
             status, headers, body = await self._ahttp(config, call, token)
         return read_answer(call, status, headers, body)
@@ -212,7 +216,7 @@ class AlteryxServerHook(BaseHook):
             body = await self._arun(self._api(config).request(token_call(config)))
             return _remember(Token.from_answer(config, body))
 
-        return await TOKENS.aget(_token_key(config), fetch)
+        return await TOKENS.aget(token_cache_key(config), fetch)
 
     async def _ahttp(self, config: ServerConfig, call: ApiCall, token: Token | None) -> tuple[int, Mapping[str, str], bytes]:
         try:
@@ -300,7 +304,7 @@ class AlteryxServerHook(BaseHook):
     async def acancel_job(self, job_id: str) -> AlteryxJob:
         return await self._arun(self._api(await self.aconfig()).cancel_job(job_id))
 
-    async def await_job(self, job_id: str, *, poll_interval: float, deadline: float | None, log: Any = None) -> AlteryxJob:
+    async def await_job(self, job_id: str, *, poll_interval: float, deadline: float | None, log: Log | None = None) -> AlteryxJob:
         """Async :meth:`wait_for_job`, with a wall-clock ``deadline`` (``time.time()``) as triggers carry it."""
         api = self._api(await self.aconfig())
         return await self._arun(api.wait_for_job(job_id, poll_interval=poll_interval, deadline=deadline, log=log or self.log))
@@ -312,10 +316,6 @@ class AlteryxServerHook(BaseHook):
         except AlteryxError as error:
             return False, str(error)
         return True, f"Connected to Alteryx Server at {self.config.base_url} ({self.config.auth_type}); {len(workflows)} workflow(s) visible."
-
-
-def _token_key(config: ServerConfig) -> CacheKey:
-    return (config.token_url, config.api_key)
 
 
 def _remember(token: Token) -> Token:

@@ -10,11 +10,10 @@ question checks and job parsing therefore live here once and behave the same on 
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -33,6 +32,15 @@ from airflow_provider_alteryx.exceptions import (
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
 
 T = TypeVar("T")
+
+
+class Log(Protocol):
+    """What the core logs through: a stdlib logger, or Airflow's structlog one."""
+
+    def info(self, msg: str, /, *args: Any) -> Any: ...
+    def warning(self, msg: str, /, *args: Any) -> Any: ...
+
+
 AUTH_TYPES = ("oauth2", "oauth1")
 PRIORITIES = ("Default", "Low", "Medium", "High", "Critical")
 _LEGACY_PRIORITIES = {"Low": "0", "Medium": "1", "High": "2", "Critical": "3"}
@@ -90,7 +98,7 @@ class ServerConfig:
             raise bad("the API key (login) and API secret (password) are both required")
         auth_type = str(extra.get("auth_type") or "oauth2").lower()
         if auth_type not in AUTH_TYPES:
-            raise bad(f"extra auth_type is {extra.get('auth_type')!r}; use \"oauth2\" (Server 2021.4 and later) or \"oauth1\" (up to 2021.4)")
+            raise bad(f'extra auth_type is {extra.get("auth_type")!r}; use "oauth2" (Server 2021.4 and later) or "oauth1" (up to 2021.4)')
         try:
             timeout = float(extra.get("timeout") or 60.0)
         except (TypeError, ValueError):
@@ -205,7 +213,7 @@ class RetryPolicy:
     delay: float = 1.0
     max_delay: float = 60.0
 
-    def retrying(self, sleeps: list[float], log: logging.Logger, retry_on: Callable[[BaseException], bool] | None = None) -> Retrying:
+    def retrying(self, sleeps: list[float], log: Log, retry_on: Callable[[BaseException], bool] | None = None) -> Retrying:
         """A tenacity iterator that records its waits in ``sleeps`` so the operation can yield them as :class:`Sleep`."""
 
         def before_sleep(state: Any) -> None:
@@ -243,7 +251,9 @@ def normalize_questions(questions: Mapping[str, Any] | Sequence[Mapping[str, Any
         pairs = []
         for item in questions:
             if not isinstance(item, Mapping) or "name" not in item:
-                raise AlteryxInputError(f"questions: {item!r} is not a {{'name': ..., 'value': ...}} mapping; pass a dict {{name: value}} or a list of such mappings")
+                raise AlteryxInputError(
+                    f"questions: {item!r} is not a {{'name': ..., 'value': ...}} mapping; pass a dict {{name: value}} or a list of such mappings"
+                )
             pairs.append((item["name"], item.get("value")))
     else:
         raise AlteryxInputError(f"questions must be a dict {{name: value}} or a list of {{'name': ..., 'value': ...}}, not {type(questions).__name__}")
@@ -275,7 +285,7 @@ class AlteryxApi:
     ``/webapi/v1`` on Servers without V3 jobs (2022.1 and older), remembering that per process.
     """
 
-    def __init__(self, config: ServerConfig, retry_policy: RetryPolicy, log: logging.Logger) -> None:
+    def __init__(self, config: ServerConfig, retry_policy: RetryPolicy, log: Log) -> None:
         self.config = config
         self.retry_policy = retry_policy
         self.log = log
@@ -489,7 +499,7 @@ class AlteryxApi:
         data = yield from self.request(ApiCall("GET", url, params={"format": output_format}, expect="bytes"))
         return bytes(data)
 
-    def wait_for_job(self, job_id: str, *, poll_interval: float, deadline: float | None, log: logging.Logger) -> Operation[AlteryxJob]:
+    def wait_for_job(self, job_id: str, *, poll_interval: float, deadline: float | None, log: Log) -> Operation[AlteryxJob]:
         """Poll until the job is ``Completed`` or ``Cancelled``, logging each status change with its duration.
 
         :param deadline: a wall-clock time (``time.time()``) after which :class:`AlteryxJobTimeoutError` is raised.
@@ -509,7 +519,7 @@ class AlteryxApi:
 class _Progress:
     """Logs what a person watching a job wants to know: each status, how long it lasted, and a heartbeat."""
 
-    def __init__(self, job_id: str, log: logging.Logger) -> None:
+    def __init__(self, job_id: str, log: Log) -> None:
         self.job_id = job_id
         self.log = log
         self.started = self.since = self.last_log = time.monotonic()
@@ -534,6 +544,6 @@ class _Progress:
 
 
 def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s" if minutes else f"{secs}s"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 import weakref
@@ -10,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER, Client as OAuth1Client
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER
+from oauthlib.oauth1 import Client as OAuth1Client
 from oauthlib.oauth2 import BackendApplicationClient
 
 from airflow_provider_alteryx.hooks.api import ApiCall, ServerConfig
@@ -53,7 +55,12 @@ class Token:
         return time.monotonic() < self.expires_at - TOKEN_REFRESH_LEAD_SECONDS
 
 
-CacheKey = tuple[str, str]  # (token URL, API key)
+CacheKey = tuple[str, str, str]  # (token URL, API key, digest of the API secret)
+
+
+def token_cache_key(config: ServerConfig) -> CacheKey:
+    """Tokens are shared per Server and credentials; a changed secret must not reuse a token (a Test button would lie)."""
+    return (config.token_url, config.api_key, hashlib.sha256(config.api_secret.encode()).hexdigest())
 
 
 class TokenCache:

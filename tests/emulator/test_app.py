@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import time
 from typing import Any
 
@@ -88,7 +89,9 @@ def test_v3_client_runs_a_workflow_and_reads_its_job(start_emulator: StartEmulat
     assert {w["name"] for w in call("GET", "/v3/workflows").json()} == {"Quick", "Regional", "Warns", "Slow"}
     assert call("GET", f"/v3/workflows/{REGIONAL}").json()["name"] == "Regional"
     created = call(
-        "POST", f"/v3/workflows/{REGIONAL}/jobs", json={"questions": [{"name": "region", "value": "EMEA"}], "priority": "High", "workerTag": "gpu", "credentialId": "c1"}
+        "POST",
+        f"/v3/workflows/{REGIONAL}/jobs",
+        json={"questions": [{"name": "region", "value": "EMEA"}], "priority": "High", "workerTag": "gpu", "credentialId": "c1"},
     )
     assert created.status_code == 200, created.text
     assert set(created.json()) == V3_JOB_KEYS
@@ -248,7 +251,7 @@ class TestOAuth1:
     )
     def test_each_rejection_is_401_with_the_gallery_envelope(self, legacy: RunningEmulator, change: dict[str, str], message: str) -> None:
         key, secret = change.pop("key", legacy.api_key), change.pop("secret", legacy.api_secret)
-        answer = requests.get(signed_url_by_hand("GET", self.url(legacy), key, secret, **change), timeout=10)
+        answer = requests.get(signed_url_by_hand("GET", self.url(legacy), key, secret, None, **change), timeout=10)
         assert answer.status_code == 401
         assert answer.json() == {"data": None, "exceptionName": "UnauthorizedException", "innerExceptionMessage": "", "message": message}
 
@@ -268,7 +271,9 @@ class TestOAuth1:
 class TestOAuth2:
     def test_basic_credentials_are_accepted(self, emulator: RunningEmulator) -> None:
         basic = base64.b64encode(f"{emulator.api_key}:{emulator.api_secret}".encode()).decode()
-        answer = requests.post(f"{emulator.url}/webapi/oauth2/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}, timeout=10)
+        answer = requests.post(
+            f"{emulator.url}/webapi/oauth2/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}, timeout=10
+        )
         assert answer.status_code == 200 and answer.json()["expires_in"] == 3600
 
     def test_bad_credentials_and_grant_are_refused(self, emulator: RunningEmulator) -> None:
@@ -282,7 +287,9 @@ class TestOAuth2:
         emulator = start_emulator(token_ttl=0.5)
         url = f"{emulator.url}/webapi/v3/workflows"
         assert requests.get(url, timeout=10).status_code == 401
-        assert requests.get(url, headers={"Authorization": "Bearer made-up"}, timeout=10).json() == {"message": "Authorization has been denied for this request."}
+        assert requests.get(url, headers={"Authorization": "Bearer made-up"}, timeout=10).json() == {
+            "message": "Authorization has been denied for this request."
+        }
         headers = {"Authorization": f"Bearer {token(emulator)}"}
         assert requests.get(url, headers=headers, timeout=10).status_code == 200
         time.sleep(0.6)
@@ -302,7 +309,7 @@ def test_queue_runs_highest_priority_first_then_oldest_within_worker_slots(start
     assert started == [submitted[1], submitted[4], submitted[3], submitted[0], submitted[2]]
     # One slot: no two runs overlap.
     spans = sorted((jobs[i]["startedAt"], jobs[i]["finishedAt"]) for i in [blocker, *submitted])
-    assert all(previous[1] <= following[0] for previous, following in zip(spans, spans[1:]))
+    assert all(previous[1] <= following[0] for previous, following in itertools.pairwise(spans))
 
 
 def test_two_workers_run_two_jobs_at_once(start_emulator: StartEmulator) -> None:

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from airflow_provider_alteryx.emulator import CatalogueError, RunningEmulator, load_catalogue
-from tests.conftest import QUICK, SLOW, TEST_CATALOGUE, StartEmulator
+from tests.conftest import QUICK, SLOW, TEST_CATALOGUE
 from tests.emulator.test_app import WebApi
 
 
@@ -132,7 +132,19 @@ def test_cli_rejects_a_bad_catalogue_and_bad_flags_with_exit_code_2(tmp_path: Pa
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_cli_prints_its_address_serves_and_stops_cleanly(stop_signal: signal.Signals) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_alteryx.emulator", "--port", "0", "--server-version", "2022.1", "--catalogue", str(TEST_CATALOGUE), "--error-rate", "0"],
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_alteryx.emulator",
+            "--port",
+            "0",
+            "--server-version",
+            "2022.1",
+            "--catalogue",
+            str(TEST_CATALOGUE),
+            "--error-rate",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
