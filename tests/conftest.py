@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
-import pytest
+# Airflow reads its home and DAG folder when first imported: a throwaway home, and the test DAGs.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="alteryx-tests-airflow-")
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).with_name("dags"))
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
-from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, load_catalogue, run_emulator
-from airflow_provider_alteryx.emulator.catalogue import Workflow
+import pytest  # noqa: E402
+
+from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, load_catalogue, run_emulator  # noqa: E402
+from airflow_provider_alteryx.emulator.catalogue import Workflow  # noqa: E402
 
 TEST_CATALOGUE = Path(__file__).with_name("catalogue.yaml")
-QUICK, REGIONAL, WARNS, SLOW = (f"0000000000000000000000a{i}" for i in range(1, 5))
+QUICK, REGIONAL, WARNS, SLOW, MEDIUM = (f"0000000000000000000000a{i}" for i in range(1, 6))
 # Server versions and the auth type a client uses with each.
 VERSION_AUTH = [("2021.3", "oauth1"), ("2021.4", "oauth1"), ("2021.4", "oauth2"), ("2022.1", "oauth2"), ("2023.1", "oauth2"), ("2025.1", "oauth2")]
-
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +73,55 @@ def use_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", emulator.connection(auth_type))
 
     return point
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """A migrated metadata database in the throwaway AIRFLOW_HOME, for dag.test()."""
+    import subprocess
+    import sys
+
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
+
+
+class DagRunResult:
+    """What a dag.test() run left behind: states, tries, XComs, and everything it logged."""
+
+    def __init__(self, state: str, tasks: dict[tuple[str, int], tuple[str, int]], xcoms: dict[tuple[str, int, str], object], log: str) -> None:
+        self.state = state
+        self.tasks = tasks
+        self.xcoms = xcoms
+        self.log = log
+
+    def xcom(self, key: str, task_id: str = "run", map_index: int = -1) -> object:
+        return self.xcoms[(task_id, map_index, key)]
+
+
+RunDag = Callable[..., DagRunResult]
+
+
+@pytest.fixture
+def run_dag(airflow_db: None, capfd: pytest.CaptureFixture[str]) -> RunDag:
+    """Run a DAG of tests/dags through Airflow's dag.test() (triggers run inline) and collect the outcome."""
+
+    def run(dag_id: str, run_conf: dict[str, Any] | None = None) -> DagRunResult:
+        from airflow.models import TaskInstance
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+
+        from tests.dags import scenarios
+
+        dag = scenarios.DAGS[dag_id]
+        capfd.readouterr()
+        dag_run = dag.test(run_conf=run_conf)
+        log = capfd.readouterr().out
+        with create_session() as session:
+            tasks = {
+                (ti.task_id, ti.map_index): (str(ti.state), ti.try_number) for ti in session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=dag_run.run_id)
+            }
+            rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=dag_run.run_id)
+            xcoms = {(x.task_id, x.map_index, x.key): XComModel.deserialize_value(x) for x in rows}
+        return DagRunResult(str(dag_run.state), tasks, xcoms, log)
+
+    return run

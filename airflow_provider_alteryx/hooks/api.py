@@ -39,6 +39,7 @@ class Log(Protocol):
 
     def info(self, msg: str, /, *args: Any) -> Any: ...
     def warning(self, msg: str, /, *args: Any) -> Any: ...
+    def error(self, msg: str, /, *args: Any) -> Any: ...
 
 
 AUTH_TYPES = ("oauth2", "oauth1")
@@ -472,7 +473,13 @@ class AlteryxApi:
         return (yield from self.get_job(new[0].id)) if new else None
 
     def cancel_job(self, job_id: str) -> Operation[AlteryxJob]:
-        """Cancel a queued or running job; a job that already finished is returned as it is."""
+        """Cancel a queued or running job; a job that already finished is returned as it is.
+
+        The status is read first, so calling it twice (Airflow may kill a task more than once) is harmless.
+        """
+        job = yield from self.get_job(job_id)
+        if job.is_terminal:
+            return job
         if self.legacy:
             raise AlteryxUnsupportedError(
                 f"Cannot cancel job {job_id}: the legacy API (OAuth 1.0a) has no cancel endpoint. Cancel it in the Gallery's Jobs page."

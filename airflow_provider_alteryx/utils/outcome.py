@@ -1,0 +1,66 @@
+"""Judging a finished job the same way in the operator, the sensor and the trigger's events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxJobError, AlteryxJobTimeoutError
+from airflow_provider_alteryx.hooks.api import Log
+from airflow_provider_alteryx.models import AlteryxJob
+
+# The trigger's event vocabulary: every event carries exactly one of these as its "status".
+EVENT_STATUSES = ("success", "failed", "cancelled", "timeout", "error")
+
+
+def event_status(job: AlteryxJob, *, fail_on_warning: bool) -> str:
+    if job.succeeded(fail_on_warning=fail_on_warning):
+        return "success"
+    return "cancelled" if job.outcome == "Cancelled" else "failed"
+
+
+def describe_failure(job: AlteryxJob, *, fail_on_warning: bool) -> str:
+    """What a person needs on a failed task: workflow, job, disposition and the Server's error messages."""
+    if job.outcome == "Warning" and fail_on_warning:
+        why = "ended with warnings and fail_on_warning is set"
+    elif job.outcome == "Cancelled":
+        why = "was cancelled"
+    else:
+        why = f"ended with disposition {job.outcome}"
+    problems = [m for m in job.problems if m.is_error] or list(job.problems)
+    details = "; ".join(str(m) for m in problems) or "the Server gave no error message"
+    return f"Alteryx job {job.id} of workflow {job.workflow_id} {why}: {details}"
+
+
+def log_engine_messages(log: Log, job: AlteryxJob) -> None:
+    """Copy the job's engine messages into the task log, errors and warnings at their own levels."""
+    if not job.messages:
+        return
+    log.info("Engine messages of Alteryx job %s:", job.id)
+    for message in job.messages:
+        if message.is_error:
+            log.error("  %s", message)
+        elif message.is_warning:
+            log.warning("  %s", message)
+        else:
+            log.info("  %s", message)
+
+
+def check_outcome(log: Log, job: AlteryxJob, *, fail_on_warning: bool) -> AlteryxJob:
+    """Log the job's messages, then raise :class:`AlteryxJobError` unless it succeeded."""
+    log_engine_messages(log, job)
+    if not job.succeeded(fail_on_warning=fail_on_warning):
+        raise AlteryxJobError(describe_failure(job, fail_on_warning=fail_on_warning), job)
+    log.info("Alteryx job %s of workflow %s succeeded (%s)", job.id, job.workflow_id, job.outcome)
+    return job
+
+
+def job_from_event(event: Any) -> AlteryxJob:
+    """Validate a trigger event and return its job; ``timeout`` and ``error`` events raise."""
+    if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
+        raise AlteryxError(f"Unexpected event from AlteryxJobTrigger: {event!r}; expected a dict whose status is one of {', '.join(EVENT_STATUSES)}")
+    if event["status"] == "error":
+        raise AlteryxError(event.get("message") or "AlteryxJobTrigger failed without a message")
+    job = AlteryxJob.from_dict(event["job"])
+    if event["status"] == "timeout":
+        raise AlteryxJobTimeoutError(event.get("message") or f"Alteryx job {job.id} ran out of time", job)
+    return job

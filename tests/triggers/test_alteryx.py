@@ -1,0 +1,152 @@
+"""AlteryxJobTrigger run directly on an event loop against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from airflow_provider_alteryx.emulator import RunningEmulator
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
+from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
+from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator
+
+UseConnection = Callable[..., None]
+
+
+@pytest.fixture
+def emulator(start_emulator: StartEmulator, use_connection: UseConnection) -> RunningEmulator:
+    running = start_emulator(time_scale=0.5, seed=5)
+    use_connection(running)
+    return running
+
+
+def events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
+    async def collect() -> list[dict[str, Any]]:
+        try:
+            return [event.payload async for event in trigger.run()]
+        finally:
+            await close_async_sessions()
+
+    return asyncio.run(collect())
+
+
+def test_serialize_round_trip_keeps_primitive_kwargs_without_secrets() -> None:
+    trigger = AlteryxJobTrigger(
+        job_id="j1", alteryx_conn_id="c", poll_interval=2.5, deadline=1234.5, fail_on_warning=True, cancel_on_kill=False, cancel_on_timeout=False
+    )
+    classpath, kwargs = trigger.serialize()
+    module, _, name = classpath.rpartition(".")
+    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert kwargs == {
+        "job_id": "j1",
+        "alteryx_conn_id": "c",
+        "poll_interval": 2.5,
+        "deadline": 1234.5,
+        "fail_on_warning": True,
+        "cancel_on_kill": False,
+        "cancel_on_timeout": False,
+    }
+    assert all(isinstance(v, (str, int, float, bool)) for v in kwargs.values())
+
+
+def test_serialized_kwargs_survive_airflow_serde() -> None:
+    from airflow.sdk.serde import deserialize, serialize
+
+    _, kwargs = AlteryxJobTrigger(job_id="j1", deadline=time.time()).serialize()
+    assert deserialize(serialize(kwargs)) == kwargs
+
+
+def test_one_success_event_with_the_job_summary(emulator: RunningEmulator) -> None:
+    job = AlteryxServerHook().run_workflow(REGIONAL, {"region": "EMEA"})
+    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
+    assert event["status"] == "success" and event["job"]["id"] == job.id and event["job"]["disposition"] == "Success"
+    assert event["message"] == f"Alteryx job {job.id} succeeded (Success)"
+
+
+@pytest.mark.parametrize(("fail_on_warning", "status"), [(False, "success"), (True, "failed")])
+def test_warning_is_judged_by_fail_on_warning(emulator: RunningEmulator, fail_on_warning: bool, status: str) -> None:
+    job = AlteryxServerHook().run_workflow(WARNS)
+    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, fail_on_warning=fail_on_warning))
+    assert event["status"] == status
+
+
+def test_failed_and_cancelled_jobs(emulator: RunningEmulator) -> None:
+    hook = AlteryxServerHook()
+    failed = hook.run_workflow(REGIONAL, {"region": "Atlantis"})
+    (event,) = events(AlteryxJobTrigger(job_id=failed.id, poll_interval=0.05))
+    assert event["status"] == "failed" and "No sales table for Atlantis" in event["message"]
+    cancelled = hook.cancel_job(hook.run_workflow(SLOW).id)
+    (event,) = events(AlteryxJobTrigger(job_id=cancelled.id, poll_interval=0.05))
+    assert event["status"] == "cancelled" and "was cancelled" in event["message"]
+
+
+def test_deadline_yields_timeout_and_cancels_the_job(emulator: RunningEmulator) -> None:
+    job = AlteryxServerHook().run_workflow(SLOW)
+    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.5))
+    assert event["status"] == "timeout" and event["job"]["disposition"] == "Cancelled"
+    assert emulator.jobs()[0]["status"] == "Cancelled"
+
+
+def test_deadline_without_cancel_leaves_the_job_running(emulator: RunningEmulator) -> None:
+    job = AlteryxServerHook().run_workflow(SLOW)
+    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.3, cancel_on_timeout=False))
+    assert event["status"] == "timeout" and "left running" in event["message"]
+    assert emulator.jobs()[0]["status"] == "Running"
+
+
+def test_on_kill_cancels_the_job_and_is_idempotent(emulator: RunningEmulator) -> None:
+    job = AlteryxServerHook().run_workflow(SLOW)
+    trigger = AlteryxJobTrigger(job_id=job.id)
+
+    async def kill_twice() -> None:
+        try:
+            await trigger.on_kill()
+            await trigger.on_kill()
+        finally:
+            await close_async_sessions()
+
+    asyncio.run(kill_twice())
+    assert emulator.jobs()[0]["status"] == "Cancelled"
+    kept = AlteryxServerHook().run_workflow(SLOW)
+    asyncio.run(AlteryxJobTrigger(job_id=kept.id, cancel_on_kill=False).on_kill())
+    assert emulator.jobs()[1]["status"] == "Running"
+
+
+def test_transient_faults_do_not_end_the_wait(emulator: RunningEmulator) -> None:
+    job = AlteryxServerHook().run_workflow(REGIONAL, {"region": "EMEA"})
+    emulator.set_faults(error_rate=0.4, drop_rate=0.2, throttle_rate=0.1, retry_after=0.05)
+    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
+    assert event["status"] == "success"
+
+
+def test_a_permanent_error_yields_error(emulator: RunningEmulator) -> None:
+    (event,) = events(AlteryxJobTrigger(job_id="f" * 24, poll_interval=0.05))
+    assert event["status"] == "error" and "answered 404" in event["message"]
+
+
+def test_many_triggers_share_one_token(emulator: RunningEmulator) -> None:
+    hook = AlteryxServerHook()
+    jobs = [hook.run_workflow(QUICK).id for _ in range(5)]
+    issued = emulator.info()["tokensIssued"]
+    from airflow_provider_alteryx.hooks.auth import TOKENS
+
+    TOKENS.clear()
+
+    async def all_triggers() -> list[Any]:
+        try:
+            return [e for t in await asyncio.gather(*(_first(AlteryxJobTrigger(job_id=j, poll_interval=0.05)) for j in jobs)) for e in t]
+        finally:
+            await close_async_sessions()
+
+    assert [e["status"] for e in asyncio.run(all_triggers())] == ["success"] * 5
+    assert emulator.info()["tokensIssued"] == issued + 1
+
+
+async def _first(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
+    return [event.payload async for event in trigger.run()]
