@@ -400,6 +400,8 @@ class TestConnection:
             "oauth1",
             False,
         )
+        monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_HTTP", "alteryx://key:secret@http%3A%2F%2Flocalhost:8585/")
+        assert AlteryxServerHook("alteryx_http").config.base_url == "http://localhost:8585"
 
     def test_test_connection_reports_truthfully(self, emulator: RunningEmulator, use_connection: UseConnection, monkeypatch: pytest.MonkeyPatch) -> None:
         use_connection(emulator)
