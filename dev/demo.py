@@ -53,6 +53,8 @@ def airflow_env(emulator_url: str, home: Path = HOME) -> dict[str, str]:
     connection = {"conn_type": "alteryx", "host": emulator_url, "login": "emulator-key", "password": "emulator-secret", "extra": {"auth_type": "oauth2"}}
     return {
         **os.environ,
+        # airflow standalone starts its components as `airflow ...` from PATH.
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "example_dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -125,6 +127,9 @@ def run_demo() -> int:
 
 def run_standalone() -> int:
     """``airflow standalone`` with the emulator, until Ctrl-C; then the whole process group is stopped."""
+    # A closed terminal (SIGHUP) or a plain kill (SIGTERM) must stop Airflow and the emulator too.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda received, _frame: sys.exit(128 + received))
     with emulator(port=8585) as url:
         env = airflow_env(url)
         prepare(env)

@@ -3,6 +3,9 @@
 Two ways to wait are shown. ``refresh_sales`` waits inside the operator (the usual choice).
 ``start_quality_check`` only starts its job and hands the id to ``wait_for_quality_check``, a
 sensor: useful when other work can run in between, or when the job is started elsewhere.
+
+Trigger it with the param ``region`` set to ``Atlantis`` to see a failed job, its messages in the
+task log, and what clearing the failed task does (a new job, since the failed one has finished).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, XComArg, task
+from airflow.sdk import DAG, Param, XComArg, task
 
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor
@@ -24,11 +27,12 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["alteryx", "example"],
+    params={"region": Param("EMEA", type="string", description="Sales region; Atlantis makes the workflow fail")},
 ):
 
     @task
-    def choose_region() -> dict[str, str]:
-        return {"region": "EMEA"}
+    def choose_region(params: dict[str, Any] | None = None) -> dict[str, str]:
+        return {"region": (params or {})["region"]}
 
     @task
     def publish(sales_job: dict[str, Any], checked_job_id: str) -> None:

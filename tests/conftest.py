@@ -25,6 +25,7 @@ from airflow_provider_alteryx.emulator.catalogue import Workflow  # noqa: E402
 
 TEST_CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 QUICK, REGIONAL, WARNS, SLOW, MEDIUM = (f"0000000000000000000000a{i}" for i in range(1, 6))
+WORKFLOW_NAMES = {"Quick", "Regional", "Warns", "Slow", "Medium"}
 # Server versions and the auth type a client uses with each.
 VERSION_AUTH = [("2021.3", "oauth1"), ("2021.4", "oauth1"), ("2021.4", "oauth2"), ("2022.1", "oauth2"), ("2023.1", "oauth2"), ("2025.1", "oauth2")]
 

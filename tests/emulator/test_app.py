@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from airflow_provider_alteryx.emulator import RunningEmulator
-from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator
+from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, WORKFLOW_NAMES, StartEmulator
 from tests.emulator.signing import signed_url_by_hand, signed_url_by_oauthlib
 
 LEGACY_JOB_KEYS = {"id", "appId", "createDate", "status", "disposition", "outputs", "messages", "priority", "workerTag"}
@@ -67,7 +67,7 @@ def wait_until_finished(get_job: Any, job_id: str) -> dict[str, Any]:
 def test_legacy_client_runs_a_workflow_and_reads_its_job(start_emulator: StartEmulator, version: str) -> None:
     call = Legacy(start_emulator(server_version=version))
     workflows = call("GET", "/workflows/subscription/").json()
-    assert {w["metaInfo"]["name"] for w in workflows} == {"Quick", "Regional", "Warns", "Slow"}
+    assert {w["metaInfo"]["name"] for w in workflows} == WORKFLOW_NAMES
     questions = call("GET", f"/workflows/{REGIONAL}/questions/").json()
     assert [q["name"] for q in questions] == ["region", "as_of"]
     created = call("POST", f"/workflows/{REGIONAL}/jobs/", json={"questions": [{"name": "region", "value": "EMEA"}], "priority": "0"})
@@ -86,7 +86,7 @@ def test_legacy_client_runs_a_workflow_and_reads_its_job(start_emulator: StartEm
 @pytest.mark.parametrize("version", ["2023.1", "2025.1"])
 def test_v3_client_runs_a_workflow_and_reads_its_job(start_emulator: StartEmulator, version: str) -> None:
     call = WebApi(start_emulator(server_version=version))
-    assert {w["name"] for w in call("GET", "/v3/workflows").json()} == {"Quick", "Regional", "Warns", "Slow"}
+    assert {w["name"] for w in call("GET", "/v3/workflows").json()} == WORKFLOW_NAMES
     assert call("GET", f"/v3/workflows/{REGIONAL}").json()["name"] == "Regional"
     created = call(
         "POST",
@@ -111,7 +111,7 @@ def test_v3_client_runs_a_workflow_and_reads_its_job(start_emulator: StartEmulat
 @pytest.mark.parametrize("version", ["2021.4", "2022.1"])
 def test_webapi_v1_client_runs_a_workflow(start_emulator: StartEmulator, version: str) -> None:
     call = WebApi(start_emulator(server_version=version))
-    assert len(call("GET", "/v1/workflows/subscription").json()) == 4
+    assert len(call("GET", "/v1/workflows/subscription").json()) == len(WORKFLOW_NAMES)
     created = call("POST", f"/v1/workflows/{QUICK}/jobs", json={})
     job = wait_until_finished(lambda i: call("GET", f"/v1/jobs/{i}").json(), created.json()["id"])
     assert set(job) == LEGACY_JOB_KEYS | {"runWithE2"}

@@ -28,7 +28,7 @@ from airflow_provider_alteryx.hooks import auth
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
 from airflow_provider_alteryx.hooks.api import ServerConfig, normalize_questions
 from airflow_provider_alteryx.models import AlteryxJob
-from tests.conftest import QUICK, REGIONAL, SLOW, VERSION_AUTH, WARNS, StartEmulator
+from tests.conftest import QUICK, REGIONAL, SLOW, VERSION_AUTH, WARNS, WORKFLOW_NAMES, StartEmulator
 
 UseConnection = Callable[..., None]
 
@@ -55,7 +55,7 @@ def test_every_operation_on_every_server_version(
     use_connection(emulator, auth_type)
     hook = fast_hook()
 
-    assert {w.name for w in hook.list_workflows()} == {"Quick", "Regional", "Warns", "Slow"}
+    assert {w.name for w in hook.list_workflows()} == WORKFLOW_NAMES
     assert hook.get_workflow(REGIONAL).name == "Regional"
     assert [q["name"] for q in hook.get_workflow_questions(REGIONAL)] == ["region", "as_of"]
 
@@ -170,7 +170,7 @@ class TestTokens:
         hook = fast_hook()
         hook.list_workflows()
         emulator.reset()  # the Server forgets every token, as after a restart
-        assert len(hook.list_workflows()) == 4
+        assert len(hook.list_workflows()) == len(WORKFLOW_NAMES)
         assert emulator.info()["tokensIssued"] == 2
 
 
@@ -181,7 +181,7 @@ class TestRetries:
         hook = AlteryxServerHook(retry_limit=10, retry_delay=0.01)
         hook.list_workflows()  # token first, while the Server behaves
         emulator.set_faults(error_rate=0.5)
-        assert all(len(hook.list_workflows()) == 4 for _ in range(10))
+        assert all(len(hook.list_workflows()) == len(WORKFLOW_NAMES) for _ in range(10))
 
     def test_429_retry_after_is_honoured(self, emulator: RunningEmulator, use_connection: UseConnection) -> None:
         use_connection(emulator)
@@ -405,7 +405,7 @@ class TestConnection:
 
     def test_test_connection_reports_truthfully(self, emulator: RunningEmulator, use_connection: UseConnection, monkeypatch: pytest.MonkeyPatch) -> None:
         use_connection(emulator)
-        assert fast_hook().test_connection() == (True, f"Connected to Alteryx Server at {emulator.url} (oauth2); 4 workflow(s) visible.")
+        assert fast_hook().test_connection() == (True, f"Connected to Alteryx Server at {emulator.url} (oauth2); {len(WORKFLOW_NAMES)} workflow(s) visible.")
         monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", json.dumps(json.loads(emulator.connection()) | {"password": "nope"}))
         ok, message = AlteryxServerHook(retry_limit=1).test_connection()
         assert not ok and "answered 400" in message and "API Access Key" in message
