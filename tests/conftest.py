@@ -66,14 +66,25 @@ def _fresh_process_caches() -> Iterator[None]:
     api._SERVERS_WITHOUT_V3.clear()
 
 
+UseConnection = Callable[..., None]
+
+
 @pytest.fixture
-def use_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+def use_connection(monkeypatch: pytest.MonkeyPatch) -> UseConnection:
     """Point ``alteryx_default`` at an emulator: ``use_connection(emulator, auth_type="oauth1")``."""
 
     def point(emulator: RunningEmulator, auth_type: str | None = None, conn_id: str = "alteryx_default") -> None:
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", emulator.connection(auth_type))
 
     return point
+
+
+@pytest.fixture
+def connected_emulator(start_emulator: StartEmulator, use_connection: UseConnection) -> RunningEmulator:
+    """A 2025.1 emulator running jobs at double speed, with ``alteryx_default`` pointing at it."""
+    running = start_emulator(time_scale=0.5, seed=5)
+    use_connection(running)
+    return running
 
 
 @pytest.fixture(scope="session")

@@ -28,9 +28,7 @@ from airflow_provider_alteryx.hooks import auth
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
 from airflow_provider_alteryx.hooks.api import ServerConfig, normalize_questions
 from airflow_provider_alteryx.models import AlteryxJob
-from tests.conftest import QUICK, REGIONAL, SLOW, VERSION_AUTH, WARNS, WORKFLOW_NAMES, StartEmulator
-
-UseConnection = Callable[..., None]
+from tests.conftest import QUICK, REGIONAL, SLOW, VERSION_AUTH, WARNS, WORKFLOW_NAMES, StartEmulator, UseConnection
 
 
 def fast_hook() -> AlteryxServerHook:

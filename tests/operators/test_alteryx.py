@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,29 +14,21 @@ from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator, AlteryxWorkflowLink
 from tests.conftest import REGIONAL, SLOW, RunDag, StartEmulator
 
-UseConnection = Callable[..., None]
 MODES = ["sync", "deferred"]
-
-
-@pytest.fixture
-def emulator(start_emulator: StartEmulator, use_connection: UseConnection) -> RunningEmulator:
-    running = start_emulator(time_scale=0.5)
-    use_connection(running)
-    return running
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_success_pushes_ids_link_summary_and_outputs(
-    emulator: RunningEmulator, run_dag: RunDag, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str
+    connected_emulator: RunningEmulator, run_dag: RunDag, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str
 ) -> None:
     monkeypatch.setenv("AIRFLOW_VAR_ALTERYX_TEST_OUTPUTS", str(tmp_path))
     result = run_dag(f"success_{mode}")
     assert result.state == "success"
-    (job,) = emulator.jobs()
+    (job,) = connected_emulator.jobs()
     assert (job["questions"]["region"], job["disposition"]) == ("EMEA", "Success")
     assert result.xcom("return_value") == result.xcom("job_id") == job["id"]
-    assert result.xcom("job_url") == f"{emulator.url}/webapi/v1/jobs/{job['id']}"
-    workflow_page = f"{emulator.url}/gallery/app/workflow/{REGIONAL}"
+    assert result.xcom("job_url") == f"{connected_emulator.url}/webapi/v1/jobs/{job['id']}"
+    workflow_page = f"{connected_emulator.url}/gallery/app/workflow/{REGIONAL}"
     assert result.xcom("workflow_url") == result.xcom(AlteryxWorkflowLink().xcom_key) == workflow_page
     summary = result.xcom("job")
     assert isinstance(summary, dict) and (summary["id"], summary["disposition"]) == (job["id"], "Success")
@@ -48,29 +39,29 @@ def test_success_pushes_ids_link_summary_and_outputs(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_warning_succeeds_unless_fail_on_warning(emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
+def test_warning_succeeds_unless_fail_on_warning(connected_emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
     assert run_dag(f"warning_{mode}").state == "success"
     failed = run_dag(f"warning_fails_{mode}")
     assert failed.state == "failed"
-    job_id = emulator.jobs()[-1]["id"]
+    job_id = connected_emulator.jobs()[-1]["id"]
     assert f"Alteryx job {job_id} of workflow 0000000000000000000000a3 ended with warnings and fail_on_warning is set: Warning: 3 rows had no id" in failed.log
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_error_fails_the_task_with_the_servers_messages(emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
+def test_error_fails_the_task_with_the_servers_messages(connected_emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
     result = run_dag(f"error_{mode}")
     assert (result.state, result.tasks[("run", -1)][0]) == ("failed", "failed")
-    (job,) = emulator.jobs()
+    (job,) = connected_emulator.jobs()
     assert f"Alteryx job {job['id']} of workflow {REGIONAL} ended with disposition Error: Error: No sales table for Atlantis (tool 2)" in result.log
     assert result.xcom("job")["disposition"] == "Error"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_job_cancelled_on_the_server_fails_the_task(emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
+def test_a_job_cancelled_on_the_server_fails_the_task(connected_emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
     def cancel_when_created() -> None:
         for _ in range(200):
-            if emulator.jobs():
-                AlteryxServerHook().cancel_job(emulator.jobs()[0]["id"])
+            if connected_emulator.jobs():
+                AlteryxServerHook().cancel_job(connected_emulator.jobs()[0]["id"])
                 return
             time.sleep(0.05)
 
@@ -79,54 +70,54 @@ def test_a_job_cancelled_on_the_server_fails_the_task(emulator: RunningEmulator,
     result = run_dag(f"slow_{mode}")
     canceller.join()
     assert result.state == "failed"
-    assert "was cancelled" in result.log and emulator.jobs()[0]["status"] == "Cancelled"
+    assert "was cancelled" in result.log and connected_emulator.jobs()[0]["status"] == "Cancelled"
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_timeout_cancels_the_job_and_fails_the_task(emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
+def test_timeout_cancels_the_job_and_fails_the_task(connected_emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
     started = time.monotonic()
     result = run_dag(f"timeout_{mode}")
     assert result.state == "failed"
     assert time.monotonic() - started < 30  # far sooner than the 15 s job would take
-    (job,) = emulator.jobs()
+    (job,) = connected_emulator.jobs()
     assert (job["status"], job["disposition"]) == ("Cancelled", "Cancelled")
     assert f"Job {job['id']} was still Running when its time ran out" in result.log and "the job was cancelled" in result.log
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_mapped_run_of_three_runs_three_jobs_each_linked(emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
+def test_mapped_run_of_three_runs_three_jobs_each_linked(connected_emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
     result = run_dag(f"mapped_{mode}")
     assert result.state == "success"
-    jobs = emulator.jobs()
+    jobs = connected_emulator.jobs()
     assert sorted(j["questions"]["region"] for j in jobs) == ["AMER", "APAC", "EMEA"]
     assert {result.xcom("job_id", map_index=i) for i in range(3)} == {j["id"] for j in jobs}
-    assert all(result.xcom(AlteryxWorkflowLink().xcom_key, map_index=i) == f"{emulator.url}/gallery/app/workflow/{REGIONAL}" for i in range(3))
+    assert all(result.xcom(AlteryxWorkflowLink().xcom_key, map_index=i) == f"{connected_emulator.url}/gallery/app/workflow/{REGIONAL}" for i in range(3))
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_retry_after_a_failed_job_submits_a_second_job(emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
+def test_retry_after_a_failed_job_submits_a_second_job(connected_emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
     result = run_dag(f"retry_failed_job_{mode}")
     assert result.state == "failed" and result.tasks[("run", -1)][1] == 2
-    jobs = emulator.jobs()
+    jobs = connected_emulator.jobs()
     assert len(jobs) == 2 and {j["disposition"] for j in jobs} == {"Error"}
     assert f"The earlier try's job {jobs[0]['id']} has finished (Error); submitting a new one" in result.log
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_retry_while_the_first_job_runs_reattaches_without_a_second_job(emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
+def test_retry_while_the_first_job_runs_reattaches_without_a_second_job(connected_emulator: RunningEmulator, run_dag: RunDag, mode: str) -> None:
     result = run_dag(f"retry_running_job_{mode}")
     assert result.state == "success" and result.tasks[("run", -1)][1] == 2
-    (job,) = emulator.jobs()  # the emulator's job list proves it: one job for two tries
+    (job,) = connected_emulator.jobs()  # the emulator's job list proves it: one job for two tries
     assert job["disposition"] == "Success"
     assert "simulated worker crash" in result.log
     assert f"Re-attaching to job {job['id']} of an earlier try, which is still Running" in result.log
     assert result.xcom("return_value") == job["id"]
 
 
-def test_unknown_question_fails_before_any_job_exists(emulator: RunningEmulator, run_dag: RunDag) -> None:
+def test_unknown_question_fails_before_any_job_exists(connected_emulator: RunningEmulator, run_dag: RunDag) -> None:
     result = run_dag("unknown_question")
     assert result.state == "failed"
-    assert emulator.jobs() == []
+    assert connected_emulator.jobs() == []
     assert "has no question(s) regoin; its questions are: region, as_of" in result.log
 
 
@@ -139,17 +130,17 @@ def test_link_follows_the_connections_url_template(start_emulator: StartEmulator
     assert result.xcom(AlteryxWorkflowLink().xcom_key) == f"{emulator.url}/designer/0000000000000000000000a3"
 
 
-def test_on_kill_cancels_the_job_once_and_is_idempotent(emulator: RunningEmulator) -> None:
+def test_on_kill_cancels_the_job_once_and_is_idempotent(connected_emulator: RunningEmulator) -> None:
     operator = AlteryxRunWorkflowOperator(task_id="t", workflow_id=SLOW)
     operator.job_id = AlteryxServerHook().run_workflow(SLOW).id
     operator.on_kill()
     operator.on_kill()  # Airflow may call it more than once
-    (job,) = emulator.jobs()
+    (job,) = connected_emulator.jobs()
     assert job["status"] == "Cancelled"
     untouched = AlteryxRunWorkflowOperator(task_id="u", workflow_id=SLOW, cancel_on_kill=False)
     untouched.job_id = AlteryxServerHook().run_workflow(SLOW).id
     untouched.on_kill()
-    assert emulator.jobs()[1]["status"] == "Running"
+    assert connected_emulator.jobs()[1]["status"] == "Running"
 
 
 def test_questions_are_templated_and_rendered_as_json() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,16 +12,7 @@ import pytest
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
-from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator
-
-UseConnection = Callable[..., None]
-
-
-@pytest.fixture
-def emulator(start_emulator: StartEmulator, use_connection: UseConnection) -> RunningEmulator:
-    running = start_emulator(time_scale=0.5, seed=5)
-    use_connection(running)
-    return running
+from tests.conftest import QUICK, REGIONAL, SLOW, WARNS
 
 
 def events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
@@ -62,7 +52,7 @@ def test_serialized_kwargs_survive_airflow_serde() -> None:
     assert deserialize(serialize(kwargs)) == kwargs
 
 
-def test_one_success_event_with_the_job_summary(emulator: RunningEmulator) -> None:
+def test_one_success_event_with_the_job_summary(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(REGIONAL, {"region": "EMEA"})
     (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
     assert event["status"] == "success" and event["job"]["id"] == job.id and event["job"]["disposition"] == "Success"
@@ -70,13 +60,13 @@ def test_one_success_event_with_the_job_summary(emulator: RunningEmulator) -> No
 
 
 @pytest.mark.parametrize(("fail_on_warning", "status"), [(False, "success"), (True, "failed")])
-def test_warning_is_judged_by_fail_on_warning(emulator: RunningEmulator, fail_on_warning: bool, status: str) -> None:
+def test_warning_is_judged_by_fail_on_warning(connected_emulator: RunningEmulator, fail_on_warning: bool, status: str) -> None:
     job = AlteryxServerHook().run_workflow(WARNS)
     (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, fail_on_warning=fail_on_warning))
     assert event["status"] == status
 
 
-def test_failed_and_cancelled_jobs(emulator: RunningEmulator) -> None:
+def test_failed_and_cancelled_jobs(connected_emulator: RunningEmulator) -> None:
     hook = AlteryxServerHook()
     failed = hook.run_workflow(REGIONAL, {"region": "Atlantis"})
     (event,) = events(AlteryxJobTrigger(job_id=failed.id, poll_interval=0.05))
@@ -86,21 +76,21 @@ def test_failed_and_cancelled_jobs(emulator: RunningEmulator) -> None:
     assert event["status"] == "cancelled" and "was cancelled" in event["message"]
 
 
-def test_deadline_yields_timeout_and_cancels_the_job(emulator: RunningEmulator) -> None:
+def test_deadline_yields_timeout_and_cancels_the_job(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
     (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.5))
     assert event["status"] == "timeout" and event["job"]["disposition"] == "Cancelled"
-    assert emulator.jobs()[0]["status"] == "Cancelled"
+    assert connected_emulator.jobs()[0]["status"] == "Cancelled"
 
 
-def test_deadline_without_cancel_leaves_the_job_running(emulator: RunningEmulator) -> None:
+def test_deadline_without_cancel_leaves_the_job_running(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
     (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.3, cancel_on_timeout=False))
     assert event["status"] == "timeout" and "left running" in event["message"]
-    assert emulator.jobs()[0]["status"] == "Running"
+    assert connected_emulator.jobs()[0]["status"] == "Running"
 
 
-def test_on_kill_cancels_the_job_and_is_idempotent(emulator: RunningEmulator) -> None:
+def test_on_kill_cancels_the_job_and_is_idempotent(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
     trigger = AlteryxJobTrigger(job_id=job.id)
 
@@ -112,28 +102,28 @@ def test_on_kill_cancels_the_job_and_is_idempotent(emulator: RunningEmulator) ->
             await close_async_sessions()
 
     asyncio.run(kill_twice())
-    assert emulator.jobs()[0]["status"] == "Cancelled"
+    assert connected_emulator.jobs()[0]["status"] == "Cancelled"
     kept = AlteryxServerHook().run_workflow(SLOW)
     asyncio.run(AlteryxJobTrigger(job_id=kept.id, cancel_on_kill=False).on_kill())
-    assert emulator.jobs()[1]["status"] == "Running"
+    assert connected_emulator.jobs()[1]["status"] == "Running"
 
 
-def test_transient_faults_do_not_end_the_wait(emulator: RunningEmulator) -> None:
+def test_transient_faults_do_not_end_the_wait(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(REGIONAL, {"region": "EMEA"})
-    emulator.set_faults(error_rate=0.4, drop_rate=0.2, throttle_rate=0.1, retry_after=0.05)
+    connected_emulator.set_faults(error_rate=0.4, drop_rate=0.2, throttle_rate=0.1, retry_after=0.05)
     (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
     assert event["status"] == "success"
 
 
-def test_a_permanent_error_yields_error(emulator: RunningEmulator) -> None:
+def test_a_permanent_error_yields_error(connected_emulator: RunningEmulator) -> None:
     (event,) = events(AlteryxJobTrigger(job_id="f" * 24, poll_interval=0.05))
     assert event["status"] == "error" and "answered 404" in event["message"]
 
 
-def test_many_triggers_share_one_token(emulator: RunningEmulator) -> None:
+def test_many_triggers_share_one_token(connected_emulator: RunningEmulator) -> None:
     hook = AlteryxServerHook()
     jobs = [hook.run_workflow(QUICK).id for _ in range(5)]
-    issued = emulator.info()["tokensIssued"]
+    issued = connected_emulator.info()["tokensIssued"]
     from airflow_provider_alteryx.hooks.auth import TOKENS
 
     TOKENS.clear()
@@ -145,7 +135,7 @@ def test_many_triggers_share_one_token(emulator: RunningEmulator) -> None:
             await close_async_sessions()
 
     assert [e["status"] for e in asyncio.run(all_triggers())] == ["success"] * 5
-    assert emulator.info()["tokensIssued"] == issued + 1
+    assert connected_emulator.info()["tokensIssued"] == issued + 1
 
 
 async def _first(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
