@@ -214,7 +214,7 @@ class RetryPolicy:
     delay: float = 1.0
     max_delay: float = 60.0
 
-    def retrying(self, sleeps: list[float], log: Log, retry_on: Callable[[BaseException], bool] | None = None) -> Retrying:
+    def retrying(self, sleeps: list[float], log: Log) -> Retrying:
         """A tenacity iterator that records its waits in ``sleeps`` so the operation can yield them as :class:`Sleep`."""
 
         def before_sleep(state: Any) -> None:
@@ -223,7 +223,7 @@ class RetryPolicy:
         return Retrying(
             stop=stop_after_attempt(self.attempts),
             wait=_WaitRetryAfterOrBackoff(self.delay, self.max_delay),
-            retry=retry_if_exception(retry_on or is_retryable),
+            retry=retry_if_exception(is_retryable),
             sleep=sleeps.append,
             before_sleep=before_sleep,
             reraise=True,
@@ -409,7 +409,7 @@ class AlteryxApi:
         known_jobs = {job.id for job in (yield from self.list_workflow_jobs(workflow_id))}
         may_exist = False
         sleeps: list[float] = []
-        for attempt in self.retry_policy.retrying(sleeps, self.log, retry_on=is_retryable):
+        for attempt in self.retry_policy.retrying(sleeps, self.log):
             if sleeps:
                 yield Sleep(sleeps.pop())
             with attempt:
