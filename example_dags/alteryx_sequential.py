@@ -7,7 +7,7 @@ Airflow's dependencies do the blocking. A failed job fails its task, so the next
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 

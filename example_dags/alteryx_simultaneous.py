@@ -11,7 +11,7 @@ users need, so Airflow holds back the surplus instead of flooding the Server's q
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 

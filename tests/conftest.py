@@ -97,6 +97,18 @@ def airflow_db() -> None:
     subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=300)
 
 
+def _airflow_version() -> tuple[int, int]:
+    from importlib.metadata import version
+
+    major, minor = version("apache-airflow").split(".")[:2]
+    return int(major), int(minor)
+
+
+# Task state (durable retries) arrived in Airflow 3.3; links stored as XCom in Airflow 3.
+HAS_TASK_STATE = _airflow_version() >= (3, 3)
+LINKS_IN_XCOM = _airflow_version() >= (3, 0)
+
+
 class DagRunResult:
     """What a dag.test() run left behind: states, tries, XComs, and everything it logged."""
 
@@ -109,8 +121,19 @@ class DagRunResult:
     def xcom(self, key: str, task_id: str = "run", map_index: int = -1) -> object:
         return self.xcoms[(task_id, map_index, key)]
 
+    def link(self, task_id: str = "run", map_index: int = -1) -> object:
+        """The "Alteryx Server" button's URL: stored as XCom by Airflow 3, else what get_link() reads."""
+        return self.xcom("_link_AlteryxWorkflowLink" if LINKS_IN_XCOM else "workflow_url", task_id, map_index)
+
 
 RunDag = Callable[..., DagRunResult]
+
+
+def _xcom_value(model: Any, row: Any) -> object:
+    try:
+        return model.deserialize_value(row)
+    except AttributeError:  # Airflow 2: the row's value is already deserialized
+        return row.value
 
 
 @pytest.fixture
@@ -119,7 +142,11 @@ def run_dag(airflow_db: None, capfd: pytest.CaptureFixture[str]) -> RunDag:
 
     def run(dag_id: str, run_conf: dict[str, Any] | None = None) -> DagRunResult:
         from airflow.models import TaskInstance
-        from airflow.models.xcom import XComModel
+
+        try:
+            from airflow.models.xcom import XComModel
+        except ImportError:  # Airflow 2
+            from airflow.models.xcom import BaseXCom as XComModel  # type: ignore[no-redef]
         from airflow.utils.session import create_session
 
         from tests.dags import scenarios
@@ -133,7 +160,7 @@ def run_dag(airflow_db: None, capfd: pytest.CaptureFixture[str]) -> RunDag:
                 (ti.task_id, ti.map_index): (str(ti.state), ti.try_number) for ti in session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=dag_run.run_id)
             }
             rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=dag_run.run_id)
-            xcoms = {(x.task_id, x.map_index, x.key): XComModel.deserialize_value(x) for x in rows}
+            xcoms = {(x.task_id, x.map_index, x.key): _xcom_value(XComModel, x) for x in rows}
         return DagRunResult(str(dag_run.state), tasks, xcoms, log)
 
     return run

@@ -12,6 +12,7 @@ import base64
 import html
 import json
 import random
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -69,6 +70,17 @@ class EmulatorConfig:
         return _version(self.server_version) >= (2025, 1)
 
 
+class _MergingSlashesRouter(web.UrlDispatcher):
+    """Routes ``/webapi//v3/jobs`` like ``/webapi/v3/jobs``, as the Server's IIS does (clients that join a
+    base URL ending in ``/`` with a path starting with ``/`` send such paths)."""
+
+    async def resolve(self, request: web.Request) -> web.UrlMappingMatchInfo:
+        if "//" in request.rel_url.raw_path:
+            merged = re.sub("/{2,}", "/", request.rel_url.raw_path)
+            request = request.clone(rel_url=request.rel_url.with_path(merged, encoded=True))
+        return await super().resolve(request)
+
+
 class ApiError(Exception):
     """An answer other than 2xx; rendered in the envelope of the API family the request went to."""
 
@@ -98,7 +110,7 @@ class Emulator:
 
     # ---- application -------------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors, self._inject_faults])
+        app = web.Application(router=_MergingSlashesRouter(), middlewares=[self._errors, self._inject_faults])
         self._add_control_routes(app)
         if self.config.has_legacy_api:
             self._add_legacy_routes(app)

@@ -113,8 +113,11 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         ti = context["ti"]
         workflow_url = self.hook.workflow_url(self.workflow_id)
         ti.xcom_push(key=WORKFLOW_URL_XCOM, value=workflow_url)
-        # Airflow 3 shows links from this XCom; writing it now shows the button while the job runs.
-        ti.xcom_push(key=AlteryxWorkflowLink().xcom_key, value=workflow_url)
+        link = AlteryxWorkflowLink()
+        if hasattr(link, "xcom_key"):
+            # Airflow 3 shows links from this XCom, written at the task's end; writing it now shows the
+            # button while the job runs. Airflow 2 computes links on demand through get_link().
+            ti.xcom_push(key=link.xcom_key, value=workflow_url)
 
         job = self._job_of_earlier_try(context) or self._submit(context)
         self.job_id = job.id

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor

@@ -159,3 +159,10 @@ def test_cli_prints_its_address_serves_and_stops_cleanly(stop_signal: signal.Sig
         assert process.wait(timeout=20) == 0
     finally:
         process.kill()
+
+
+def test_installed_pytest_fixture_serves_the_demo_catalogue(alteryx_emulator: RunningEmulator) -> None:
+    # Registered through the package's pytest11 entry point, as users' own DAG tests get it.
+    info = alteryx_emulator.info()
+    assert info["serverVersion"] == "2025.1"
+    assert {"Extract orders", "Regional sales"} <= {w["name"] for w in info["workflows"]}

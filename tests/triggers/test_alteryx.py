@@ -46,7 +46,10 @@ def test_serialize_round_trip_keeps_primitive_kwargs_without_secrets() -> None:
 
 
 def test_serialized_kwargs_survive_airflow_serde() -> None:
-    from airflow.sdk.serde import deserialize, serialize
+    try:
+        from airflow.sdk.serde import deserialize, serialize
+    except ImportError:  # Airflow 2
+        from airflow.serialization.serde import deserialize, serialize  # type: ignore[no-redef]
 
     _, kwargs = AlteryxJobTrigger(job_id="j1", deadline=time.time()).serialize()
     assert deserialize(serialize(kwargs)) == kwargs
