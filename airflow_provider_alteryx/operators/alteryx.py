@@ -14,7 +14,7 @@ from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxJobTimeoutE
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
-from airflow_provider_alteryx.utils.outcome import check_outcome, job_from_event
+from airflow_provider_alteryx.utils.outcome import cancel_outcome, check_outcome, job_from_event
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, TaskInstanceKey
@@ -111,6 +111,16 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 
     def execute(self, context: Context) -> str:
         ti = context["ti"]
+        self._publish_workflow_link(ti)
+        job = self._job_of_earlier_try(context) or self._submit(context)
+        self.job_id = job.id
+        ti.xcom_push(key="job_id", value=job.id)
+        ti.xcom_push(key="job_url", value=self.hook.job_url(job.id))
+        if not self.wait_for_completion:
+            return job.id
+        return self._finish(context, self._wait(job))
+
+    def _publish_workflow_link(self, ti: Any) -> None:
         workflow_url = self.hook.workflow_url(self.workflow_id)
         ti.xcom_push(key=WORKFLOW_URL_XCOM, value=workflow_url)
         link = AlteryxWorkflowLink()
@@ -119,13 +129,8 @@ class AlteryxRunWorkflowOperator(BaseOperator):
             # button while the job runs. Airflow 2 computes links on demand through get_link().
             ti.xcom_push(key=link.xcom_key, value=workflow_url)
 
-        job = self._job_of_earlier_try(context) or self._submit(context)
-        self.job_id = job.id
-        ti.xcom_push(key="job_id", value=job.id)
-        ti.xcom_push(key="job_url", value=self.hook.job_url(job.id))
-        if not self.wait_for_completion:
-            return job.id
-
+    def _wait(self, job: AlteryxJob) -> AlteryxJob:
+        """The finished job: polled here, or (deferrable) handed to the trigger unless already finished."""
         deadline = None if self.timeout is None else time.time() + self.timeout
         if self.deferrable:
             job = self.hook.get_job(job.id)
@@ -141,12 +146,11 @@ class AlteryxRunWorkflowOperator(BaseOperator):
                     ),
                     method_name="execute_complete",
                 )
-            return self._finish(context, job)
+            return job
         try:
-            job = self.hook.wait_for_job(job.id, poll_interval=self.poll_interval, timeout=self.timeout)
+            return self.hook.wait_for_job(job.id, poll_interval=self.poll_interval, timeout=self.timeout)
         except AlteryxJobTimeoutError as timeout:
             raise AlteryxJobTimeoutError(f"{timeout}; the job was {self._cancel(job.id)}", timeout.job) from None
-        return self._finish(context, job)
 
     def _job_of_earlier_try(self, context: Context) -> AlteryxJob | None:
         """The job an earlier try of this task started, if it is still queued or running."""
@@ -197,7 +201,7 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         except AlteryxError as error:
             self.log.warning("Could not cancel Alteryx job %s: %s", job_id, error)
             return f"not cancelled ({error})"
-        return "cancelled" if job.outcome == "Cancelled" else f"already finished ({job.outcome})"
+        return cancel_outcome(job)
 
     def on_kill(self) -> None:
         """Cancel the job when the task is killed in the worker (marked failed or success, or cleared)."""

@@ -10,7 +10,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxJobTimeoutError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.utils.outcome import describe_failure, event_status
+from airflow_provider_alteryx.utils.outcome import cancel_outcome, describe_failure, event_status
 
 # A trigger may wait for hours: ride out Server blips of a few minutes before giving up
 # (exponential backoff with jitter, capped at 60 s between tries).
@@ -99,7 +99,7 @@ class AlteryxJobTrigger(BaseTrigger):
         except AlteryxError as error:
             self.log.warning("Could not cancel Alteryx job %s: %s", job.id, error)
             return job, f"not cancelled ({error})"
-        return cancelled, "cancelled" if cancelled.outcome == "Cancelled" else f"already finished ({cancelled.outcome})"
+        return cancelled, cancel_outcome(cancelled)
 
     async def on_kill(self) -> None:
         """Cancel the job when a user kills the deferred task (mark failed or success, or clear)."""

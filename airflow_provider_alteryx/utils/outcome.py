@@ -31,6 +31,11 @@ def describe_failure(job: AlteryxJob, *, fail_on_warning: bool) -> str:
     return f"Alteryx job {job.id} of workflow {job.workflow_id} {why}: {details}"
 
 
+def cancel_outcome(job: AlteryxJob) -> str:
+    """How a cancel request ended, as the words after "the job was"."""
+    return "cancelled" if job.outcome == "Cancelled" else f"already finished ({job.outcome})"
+
+
 def log_engine_messages(log: Log, job: AlteryxJob) -> None:
     """Copy the job's engine messages into the task log, errors and warnings at their own levels."""
     if not job.messages:
