@@ -127,9 +127,10 @@ def run_demo() -> int:
 
 def run_standalone() -> int:
     """``airflow standalone`` with the emulator, until Ctrl-C; then the whole process group is stopped."""
-    # A closed terminal (SIGHUP) or a plain kill (SIGTERM) must stop Airflow and the emulator too.
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, lambda received, _frame: sys.exit(128 + received))
+    # Ctrl-C, a closed terminal or a plain kill all end the run through the cleanup below, even where
+    # SIGINT arrives ignored (a background job of a non-interactive shell).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda _signum, _frame: sys.exit(0))
     with emulator(port=8585) as url:
         env = airflow_env(url)
         prepare(env)
@@ -141,11 +142,11 @@ def run_standalone() -> int:
             password = json.loads((HOME / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
             print(f"\nAirflow UI: {STANDALONE_URL}  login: admin / {password}\nAlteryx Server emulator: {url}  (log: {HOME / 'standalone.log'})")
             print("Trigger alteryx_* DAGs from the UI; Ctrl-C stops everything.", flush=True)
-            with suppress(KeyboardInterrupt):
-                server.wait()
+            returncode = server.wait()
+            print(f"airflow standalone exited by itself ({returncode}); see {HOME / 'standalone.log'}")
+            return returncode or 1
         finally:
             stop_group(server)
-    return 0
 
 
 def wait_until_healthy(server: subprocess.Popen[bytes], seconds: float = 180) -> None:
