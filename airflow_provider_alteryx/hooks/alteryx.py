@@ -119,10 +119,7 @@ class AlteryxServerHook(BaseHook):
 
     def job_url(self, job_id: str) -> str:
         """The job's REST resource (the Server has no web page per job)."""
-        config = self.config
-        if config.auth_type == "oauth1":
-            return f"{config.gallery_url}/api/v1/jobs/{job_id}/"
-        return f"{config.base_url}{config.webapi_path}/v1/jobs/{job_id}"
+        return self._api(self.config).job_url(job_id)
 
     # ---- sync driver -------------------------------------------------------------------------
     @cached_property

@@ -307,6 +307,14 @@ class AlteryxApi:
     def _webapi_url(self, path: str) -> str:
         return f"{self.config.base_url}{self.config.webapi_path}{path}"
 
+    def _v1_url(self, path: str) -> str:
+        """A V1 endpoint on the API this auth type uses: legacy, or ``/webapi/v1`` (on every OAuth 2.0 Server)."""
+        return self._legacy_url(path) if self.legacy else self._webapi_url("/v1" + path)
+
+    def job_url(self, job_id: str) -> str:
+        """The job's REST resource."""
+        return self._v1_url(f"/jobs/{quote(job_id)}")
+
     def request(self, call: ApiCall) -> Operation[Any]:
         """Send one call, retrying transient failures with the retry policy."""
         sleeps: list[float] = []
@@ -501,8 +509,7 @@ class AlteryxApi:
         return (yield from self.get_job(job_id))
 
     def download_job_output(self, job_id: str, output_id: str, output_format: str) -> Operation[bytes]:
-        path = f"/jobs/{quote(job_id)}/output/{quote(output_id)}"
-        url = self._legacy_url(path) if self.legacy else self._webapi_url("/v1" + path)
+        url = self._v1_url(f"/jobs/{quote(job_id)}/output/{quote(output_id)}")
         data = yield from self.request(ApiCall("GET", url, params={"format": output_format}, expect="bytes"))
         return bytes(data)
 
