@@ -20,6 +20,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from airflow_provider_alteryx.emulator.app import DEFAULT_API_KEY, DEFAULT_API_SECRET
+from airflow_provider_alteryx.emulator.server import RunningEmulator
+
 REPO = Path(__file__).resolve().parents[1]
 HOME = REPO / ".airflow"
 BIN = Path(sys.executable).parent
@@ -29,8 +32,8 @@ STANDALONE_URL = "http://localhost:8080"
 
 
 @contextmanager
-def emulator(port: int) -> Iterator[str]:
-    """Run ``alteryx-server-emulator`` in its own process group and stop it whatever happens."""
+def emulator(port: int) -> Iterator[RunningEmulator]:
+    """Run ``alteryx-server-emulator`` (default credentials) in its own process group and stop it whatever happens."""
     process = subprocess.Popen(
         [str(BIN / "alteryx-server-emulator"), "--port", str(port), "--workers", str(POOL_SLOTS)], stdout=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -40,7 +43,7 @@ def emulator(port: int) -> Iterator[str]:
         if " listening on " not in line:
             raise SystemExit(f"the emulator did not start (exit code {process.wait(timeout=10)})")
         print(line, flush=True)
-        yield line.rsplit(" ", 1)[1]
+        yield RunningEmulator(url=line.rsplit(" ", 1)[1], api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET, server_version=line.split()[3])
     finally:
         process.terminate()
         try:
@@ -49,8 +52,7 @@ def emulator(port: int) -> Iterator[str]:
             process.kill()
 
 
-def airflow_env(emulator_url: str, home: Path = HOME) -> dict[str, str]:
-    connection = {"conn_type": "alteryx", "host": emulator_url, "login": "emulator-key", "password": "emulator-secret", "extra": {"auth_type": "oauth2"}}
+def airflow_env(server: RunningEmulator, home: Path = HOME) -> dict[str, str]:
     return {
         **os.environ,
         # airflow standalone starts its components as `airflow ...` from PATH.
@@ -60,7 +62,7 @@ def airflow_env(emulator_url: str, home: Path = HOME) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW_CONN_ALTERYX_DEFAULT": json.dumps(connection),
+        "AIRFLOW_CONN_ALTERYX_DEFAULT": server.connection(),
         "AIRFLOW_VAR_ALTERYX_OUTPUT_DIR": str(home / "outputs"),
     }
 
@@ -76,11 +78,6 @@ def prepare(env: dict[str, str]) -> None:
         done = airflow(env, *args, capture_output=True)
         if done.returncode:
             raise SystemExit(f"airflow {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-
-
-def emulator_job_count(url: str) -> int:
-    with urllib.request.urlopen(f"{url}/__emulator/jobs", timeout=10) as answer:  # noqa: S310 - our own local emulator
-        return len(json.load(answer)["jobs"])
 
 
 def task_count(dag_id: str) -> int:
@@ -104,17 +101,17 @@ class DemoRow:
 def run_demo() -> int:
     rows: list[DemoRow] = []
     logs = HOME / "demo-logs"
-    with emulator(port=0) as url:
-        env = airflow_env(url)
+    with emulator(port=0) as alteryx_server:
+        env = airflow_env(alteryx_server)
         prepare(env)
         logs.mkdir(exist_ok=True)
         for dag_id in EXAMPLE_DAGS:
             print(f"Running {dag_id} (airflow dags test; log: {logs / dag_id}.log) ...", flush=True)
-            jobs_before, started = emulator_job_count(url), time.monotonic()
+            jobs_before, started = len(alteryx_server.jobs()), time.monotonic()
             with (logs / f"{dag_id}.log").open("w") as log:
                 done = airflow(env, "dags", "test", dag_id, stdout=log, stderr=subprocess.STDOUT)
             outcome = "success" if done.returncode == 0 else "failed"
-            rows.append(DemoRow(dag_id, task_count(dag_id), emulator_job_count(url) - jobs_before, outcome, time.monotonic() - started))
+            rows.append(DemoRow(dag_id, task_count(dag_id), len(alteryx_server.jobs()) - jobs_before, outcome, time.monotonic() - started))
     print()
     print(f"{'DAG':<24}{'tasks':>6}{'Alteryx jobs':>14}  {'outcome':<9}{'seconds':>8}")
     for row in rows:
@@ -131,8 +128,8 @@ def run_standalone() -> int:
     # SIGINT arrives ignored (a background job of a non-interactive shell).
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda _signum, _frame: sys.exit(0))
-    with emulator(port=8585) as url:
-        env = airflow_env(url)
+    with emulator(port=8585) as alteryx_server:
+        env = airflow_env(alteryx_server)
         prepare(env)
         server = subprocess.Popen(
             [str(BIN / "airflow"), "standalone"], env=env, stdout=(HOME / "standalone.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True
@@ -140,7 +137,7 @@ def run_standalone() -> int:
         try:
             wait_until_healthy(server)
             password = json.loads((HOME / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
-            print(f"\nAirflow UI: {STANDALONE_URL}  login: admin / {password}\nAlteryx Server emulator: {url}  (log: {HOME / 'standalone.log'})")
+            print(f"\nAirflow UI: {STANDALONE_URL}  login: admin / {password}\nAlteryx Server emulator: {alteryx_server.url}  (log: {HOME / 'standalone.log'})")
             print("Trigger alteryx_* DAGs from the UI; Ctrl-C stops everything.", flush=True)
             returncode = server.wait()
             print(f"airflow standalone exited by itself ({returncode}); see {HOME / 'standalone.log'}")

@@ -32,7 +32,7 @@ def test_example_dags_parse_without_errors_or_warnings() -> None:
 @pytest.mark.parametrize("dag_id", EXAMPLE_DAGS)
 def test_example_dag_runs_green_through_airflow_dags_test(tmp_path: Path, dag_id: str) -> None:
     with run_emulator(EmulatorConfig(workflows=load_catalogue(), time_scale=0.2)) as emulator:
-        env = airflow_env(emulator.url, home=tmp_path / "airflow")
+        env = airflow_env(emulator, home=tmp_path / "airflow")
         prepare(env)
         done = airflow(env, "dags", "test", dag_id, capture_output=True, timeout=300)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
