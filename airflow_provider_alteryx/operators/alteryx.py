@@ -131,7 +131,6 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 
     def _wait(self, job: AlteryxJob) -> AlteryxJob:
         """The finished job: polled here, or (deferrable) handed to the trigger unless already finished."""
-        deadline = None if self.timeout is None else time.time() + self.timeout
         if self.deferrable:
             job = self.hook.get_job(job.id)
             if not job.is_terminal:
@@ -140,7 +139,7 @@ class AlteryxRunWorkflowOperator(BaseOperator):
                         job_id=job.id,
                         alteryx_conn_id=self.alteryx_conn_id,
                         poll_interval=self.poll_interval,
-                        deadline=deadline,
+                        deadline=None if self.timeout is None else time.time() + self.timeout,
                         fail_on_warning=self.fail_on_warning,
                         cancel_on_kill=self.cancel_on_kill,
                     ),
@@ -163,7 +162,10 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         except AlteryxError as error:
             self.log.warning("Cannot read job %s of an earlier try (%s); submitting a new one", job_id, error)
             return None
-        if job.is_terminal or job.workflow_id not in (None, self.workflow_id):
+        if job.workflow_id not in (None, self.workflow_id):
+            self.log.info("The earlier try's job %s ran workflow %s, not %s; submitting a new one", job.id, job.workflow_id, self.workflow_id)
+            return None
+        if job.is_terminal:
             self.log.info("The earlier try's job %s has finished (%s); submitting a new one", job.id, job.outcome)
             return None
         self.log.info("Re-attaching to job %s of an earlier try, which is still %s", job.id, job.status)

@@ -50,13 +50,12 @@ def log_engine_messages(log: Log, job: AlteryxJob) -> None:
             log.info("  %s", message)
 
 
-def check_outcome(log: Log, job: AlteryxJob, *, fail_on_warning: bool) -> AlteryxJob:
+def check_outcome(log: Log, job: AlteryxJob, *, fail_on_warning: bool) -> None:
     """Log the job's messages, then raise :class:`AlteryxJobError` unless it succeeded."""
     log_engine_messages(log, job)
     if not job.succeeded(fail_on_warning=fail_on_warning):
         raise AlteryxJobError(describe_failure(job, fail_on_warning=fail_on_warning), job)
     log.info("Alteryx job %s of workflow %s succeeded (%s)", job.id, job.workflow_id, job.outcome)
-    return job
 
 
 def job_from_event(event: Any) -> AlteryxJob:
