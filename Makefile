@@ -6,28 +6,62 @@ INSTALLED := $(VENV)/.installed
 # The suite runs again on the oldest Airflow we support, in its own virtualenv.
 AIRFLOW2_VENV := .venv-airflow2
 AIRFLOW2_INSTALLED := $(AIRFLOW2_VENV)/.installed
+AIRFLOW2 := apache-airflow==2.11.*
+# Each virtualenv installs the exact versions its lock names; `make lock` rewrites the locks on purpose.
+LOCK := constraints/airflow3.txt
+AIRFLOW2_LOCK := constraints/airflow2.txt
+# One lock serves every platform and every Python from our floor up (--universal).
+COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command 'make lock' pyproject.toml --extra test
 
-.PHONY: help install demo test test-airflow2 lint standalone emulator bench clean
+.PHONY: help install demo test test-quick test-airflow2 lint lock lock-upgrade standalone stack stack-test emulator bench soak clean
 
 help:
 	@echo "make demo        run the example DAGs through Airflow against the bundled Alteryx Server emulator"
-	@echo "make test        ruff, mypy and the whole pytest suite, on Airflow 3.3 and again on Airflow 2.11"
+	@echo "make test        ruff, mypy and the whole pytest suite (stack scenarios included), on Airflow 3.3 and again on Airflow 2.11"
+	@echo "make test-quick  the pytest suite without the slow tests, on Airflow 3.3 (the inner loop)"
 	@echo "make standalone  airflow standalone with the emulator and the example DAGs (Ctrl-C stops it)"
+	@echo "make stack       Airflow as in production: PostgreSQL, scheduler, DAG processor, API server, two triggerers, emulator"
+	@echo "                 (EXECUTOR=celery adds Redis and two Celery workers; Ctrl-C stops it)"
+	@echo "make stack-test  the production-topology scenarios (tests/stack) on that stack, both executors"
 	@echo "make emulator    the emulator alone on http://127.0.0.1:8585"
 	@echo "make bench       the benchmarks in bench/"
+	@echo "make soak        200 creations of one workflow, 20 at a time, under faults: fails on any failure, duplicate or wrong job"
+	@echo "make lock        after editing pyproject.toml's dependencies: update the locks in constraints/, keeping the other pins"
+	@echo "make lock-upgrade  move every pin in constraints/ to the newest release"
 	@echo "make clean       remove .venv, .airflow and caches"
 
-$(INSTALLED): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $@
+# pip only bootstraps the locked uv, which installs the rest in seconds where pip takes minutes. The host's pip installs it
+# into a venv made without pip (ensurepip alone costs seconds); a pip older than 22.3 (no --python) or none falls back to ensurepip.
+%/bin/uv:
+	test -x $*/bin/python || $(PYTHON) -m venv --without-pip $*
+	$(PYTHON) -m pip --python $*/bin/python install --quiet --disable-pip-version-check -c $(LOCK) uv \
+		|| { $*/bin/python -m ensurepip --default-pip && $*/bin/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) uv; }
+
+# $(call venv,DIR,LOCK,MORE REQUIREMENTS). uv adds pip for hand use. It leaves bytecode to Python, which writes it
+# for what is imported (under 2 s of CPU, once, for Airflow) instead of compiling all of site-packages (about 10 s),
+# except where PYTHONDONTWRITEBYTECODE forbids that and every airflow command would pay those 2 s again.
+# A dependency pyproject.toml gained since the last `make lock` still installs, unpinned until the next one.
+define venv
+	$(1)/bin/uv pip install --quiet $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode) --python $(1)/bin/python -c $(2) $(3) pip -e '.[test]' \
+		|| { echo "Could not install $(1) as $(2) pins it: if pyproject.toml's dependencies changed, run 'make lock'" >&2; exit 1; }
+	touch $(1)/.installed
+endef
+
+$(INSTALLED): pyproject.toml $(LOCK) | $(BIN)/uv
+	$(call venv,$(VENV),$(LOCK))
 
 install: $(INSTALLED)
 
-$(AIRFLOW2_INSTALLED): pyproject.toml
-	test -x $(AIRFLOW2_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW2_VENV)
-	$(AIRFLOW2_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'apache-airflow==2.11.*' -e '.[test]'
-	touch $@
+$(AIRFLOW2_INSTALLED): pyproject.toml $(AIRFLOW2_LOCK) | $(AIRFLOW2_VENV)/bin/uv
+	$(call venv,$(AIRFLOW2_VENV),$(AIRFLOW2_LOCK),'$(AIRFLOW2)')
+
+# uv keeps every pin already in a lock and resolves only what pyproject.toml changed, unless LOCK_FLAGS=--upgrade.
+lock: | $(BIN)/uv
+	$(COMPILE) $(LOCK_FLAGS) -o $(LOCK)
+	echo '$(AIRFLOW2)' | $(COMPILE) - $(LOCK_FLAGS) -o $(AIRFLOW2_LOCK)
+
+lock-upgrade:
+	$(MAKE) lock LOCK_FLAGS=--upgrade
 
 demo: install
 	$(BIN)/python dev/demo.py demo
@@ -44,15 +78,30 @@ test: lint
 test-airflow2: $(AIRFLOW2_INSTALLED)
 	$(AIRFLOW2_VENV)/bin/pytest
 
+test-quick: install
+	$(BIN)/pytest -m 'not slow'
+
+# EXECUTOR=local (LocalExecutor) or celery (CeleryExecutor with Redis).
+EXECUTOR ?= local
+stack: install
+	$(BIN)/python -m dev.stack --executor $(EXECUTOR)
+
+stack-test: install
+	$(BIN)/pytest -m stack tests/stack
+
 standalone: install
 	$(BIN)/python dev/demo.py standalone
 
 emulator: install
 	$(BIN)/alteryx-server-emulator
 
+soak: install
+	$(BIN)/python bench/soak.py
+
 bench: install
 	$(BIN)/python bench/emulator_load.py
 	$(BIN)/python bench/trigger_fanout.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) $(AIRFLOW2_VENV) .airflow .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-TERMINAL_STATUSES = frozenset({"Completed", "Cancelled"})
+from airflow_provider_alteryx.constants import LEGACY_PRIORITIES, Disposition, JobStatus
+
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED})
 # Engine message levels as Alteryx's engine reports them (1 info, 2 warning, 3 error); the Server
 # does not document the codes, so anything else is treated as informational.
 MESSAGE_WARNING = 2
@@ -20,6 +23,13 @@ class JobOutput:
     name: str
     formats: tuple[str, ...]
 
+    @classmethod
+    def from_api(cls, data: Any) -> JobOutput:
+        if not isinstance(data, Mapping) or not data.get("id"):
+            raise ValueError(f"an output needs an 'id', found {data!r:.80}")
+        formats = data.get("availableFormats") or data.get("formats") or ()
+        return cls(id=str(data["id"]), name=str(data.get("fileName") or data.get("name") or data["id"]), formats=tuple(str(f) for f in formats))
+
 
 @dataclass(frozen=True)
 class JobMessage:
@@ -28,6 +38,13 @@ class JobMessage:
     level: int
     text: str
     tool_id: int | None = None
+
+    @classmethod
+    def from_api(cls, data: Any) -> JobMessage:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a message must be a JSON object, found {data!r:.80}")
+        tool_id = data.get("toolId")
+        return cls(level=int(data.get("status", 1)), text=str(data.get("text", "")), tool_id=None if tool_id is None else int(tool_id))
 
     @property
     def is_error(self) -> bool:
@@ -52,31 +69,36 @@ class AlteryxJob:
 
     id: str
     workflow_id: str | None = None
-    status: str = "Queued"
-    disposition: str = "None"
+    status: str = JobStatus.QUEUED
+    disposition: str = Disposition.NONE
     created: str | None = None
     priority: str | None = None
     outputs: tuple[JobOutput, ...] = field(default=())
     messages: tuple[JobMessage, ...] = field(default=())
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> AlteryxJob:
+    def from_api(cls, data: Any) -> AlteryxJob:
         """Read a job from any API shape: legacy and V1 (``createDate``, ``formats``, ``name``) or V3
-        (``createDateTime``, ``availableFormats``, ``fileName``), full or list item."""
+        (``createDateTime``, ``availableFormats``, ``fileName``), full or list item.
+
+        :raises ValueError: not a job (no ``id`` or ``status``, or fields of the wrong type); the
+            caller names the answer it came from.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a job must be a JSON object, not {type(data).__name__}")
+        for required in ("id", "status"):
+            if not isinstance(data.get(required), (str, int)) or data.get(required) == "":
+                raise ValueError(f"a job needs {required!r}, found {data.get(required)!r}")
+        priority = data.get("priority")
         return cls(
             id=str(data["id"]),
-            workflow_id=data.get("appId"),
-            status=data.get("status") or "Queued",
-            disposition=data.get("disposition") or "None",
-            created=data.get("createDateTime") or data.get("createDate"),
-            priority=data.get("priority"),
-            outputs=tuple(
-                JobOutput(
-                    id=str(o["id"]), name=o.get("fileName") or o.get("name") or str(o["id"]), formats=tuple(o.get("availableFormats") or o.get("formats") or ())
-                )
-                for o in data.get("outputs") or ()
-            ),
-            messages=tuple(JobMessage(level=int(m.get("status", 1)), text=str(m.get("text", "")), tool_id=m.get("toolId")) for m in data.get("messages") or ()),
+            workflow_id=_text(data.get("appId")),
+            status=str(data["status"]),
+            disposition=_text(data.get("disposition")) or Disposition.NONE,
+            created=_text(data.get("createDateTime") or data.get("createDate")),
+            priority=_priority_name(priority),
+            outputs=tuple(JobOutput.from_api(o) for o in _list(data, "outputs")),
+            messages=tuple(JobMessage.from_api(m) for m in _list(data, "messages")),
         )
 
     @classmethod
@@ -101,15 +123,20 @@ class AlteryxJob:
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def status_known(self) -> bool:
+        """Whether the status is one the provider knows; others count as unfinished (Servers add statuses)."""
+        return self.status in JobStatus.__members__.values()
+
     def succeeded(self, *, fail_on_warning: bool = False) -> bool:
         """Whether the job finished and its workflow ran successfully (a ``Warning`` counts unless ``fail_on_warning``)."""
-        accepted = ("Success",) if fail_on_warning else ("Success", "Warning")
-        return self.status == "Completed" and self.disposition in accepted
+        accepted = (Disposition.SUCCESS,) if fail_on_warning else (Disposition.SUCCESS, Disposition.WARNING)
+        return self.status == JobStatus.COMPLETED and self.disposition in accepted
 
     @property
     def outcome(self) -> str:
         """The job's result in one word: its disposition once finished, else its status."""
-        return self.disposition if self.is_terminal and self.disposition != "None" else self.status
+        return self.disposition if self.is_terminal and self.disposition != Disposition.NONE else self.status
 
     @property
     def problems(self) -> tuple[JobMessage, ...]:
@@ -123,9 +150,43 @@ class AlteryxWorkflow:
 
     id: str
     name: str
+    owner: str | None = None
+    version: str | None = None
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> AlteryxWorkflow:
-        """Read a workflow from the V3 shape (``name``) or the subscription shape (``metaInfo.name``)."""
-        name = data.get("name") or (data.get("metaInfo") or {}).get("name") or data.get("fileName") or ""
-        return cls(id=str(data["id"]), name=str(name))
+    def from_api(cls, data: Any) -> AlteryxWorkflow:
+        """Read a workflow from the V3 shape (``name``) or the subscription shape (``metaInfo.name``).
+
+        :raises ValueError: not a workflow.
+        """
+        if not isinstance(data, Mapping) or not data.get("id"):
+            raise ValueError(f"a workflow needs an 'id', found {data!r:.80}")
+        meta = data.get("metaInfo")
+        meta = meta if isinstance(meta, Mapping) else {}
+        name = data.get("name") or meta.get("name") or data.get("fileName") or ""
+        # V3 names the owner by id and the published version by number; the subscription shape by author and version.
+        owner = data.get("ownerId") or meta.get("author")
+        version = data.get("publishedVersionNumber") or data.get("version")
+        return cls(id=str(data["id"]), name=str(name), owner=_text(owner), version=_text(version))
+
+    def __str__(self) -> str:
+        return f"{self.name!r} (id {self.id}, owner {self.owner or 'unknown'}, version {self.version or 'unknown'})"
+
+
+def _priority_name(value: Any) -> str | None:
+    """Legacy and V1 answers give the priority as a number (2), V3 as a name ("High"): always the name."""
+    names = {number: str(name) for name, number in LEGACY_PRIORITIES.items()}
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return names.get(int(value), str(value))
+    return _text(value)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise ValueError(f"{key!r} must be a list, found {type(value).__name__}")
+    return value

@@ -48,7 +48,7 @@ async def poll(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
             async with session.get(url, headers=headers) as answer:
                 await answer.read()
                 ok = answer.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             ok = False
         result.latencies.append(time.monotonic() - started)
         result.requests += 1

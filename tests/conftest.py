@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import tempfile
@@ -17,6 +18,11 @@ atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
 os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).with_name("dags"))
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+# OpenLineage (where its provider is installed) writes every DAG test's events here; its plugin reads this once.
+LINEAGE_LOG = Path(_AIRFLOW_HOME, "lineage", "events.jsonl")
+LINEAGE_LOG.parent.mkdir()
+os.environ["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps({"type": "file", "log_file_path": str(LINEAGE_LOG), "append": True})
+os.environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] = "tests"
 
 import pytest  # noqa: E402
 
@@ -58,12 +64,14 @@ def emulator(start_emulator: StartEmulator) -> RunningEmulator:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Iterator[None]:
-    from airflow_provider_alteryx.hooks import api
+    from airflow_provider_alteryx.hooks.api import CAPABILITIES
     from airflow_provider_alteryx.hooks.auth import TOKENS
+    from airflow_provider_alteryx.hooks.creation import LEDGER
 
     yield
     TOKENS.clear()
-    api._SERVERS_WITHOUT_V3.clear()
+    CAPABILITIES.clear()
+    LEDGER.clear()
 
 
 UseConnection = Callable[..., None]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from dev.stack import AIRFLOW_SETTINGS, CELERY_WORKERS, COMPONENTS, EXECUTOR_CLASSES, Executor
+
 REPO = Path(__file__).parents[1]
-AIRFLOW_COMMANDS = {"api-server", "scheduler", "dag-processor", "triggerer"}
+# Compose v1 renders and validates the file without a container engine (no Compose v2 plugin here).
+COMPOSE = shutil.which("docker-compose")
+AIRFLOW_COMMANDS = {"api-server", "scheduler", "dag-processor", "triggerer", "celery"}
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +27,38 @@ def compose() -> dict[str, Any]:
 
 def test_every_airflow_component_and_the_emulator_is_a_service(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"postgres", "alteryx-emulator", "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"} == set(
-        services
-    )
-    commands = {name: service["command"] for name, service in services.items() if name.startswith("airflow-") and name != "airflow-init"}
+    airflow = {f"airflow-{name}" for name in {**COMPONENTS, **CELERY_WORKERS}}
+    assert {"postgres", "redis", "alteryx-emulator", "airflow-init", *airflow} == set(services)
+    commands = {name: service["command"] for name, service in services.items() if name in airflow}
     assert {command[0] for command in commands.values()} == AIRFLOW_COMMANDS
     for service in (services[name] for name in commands):
         assert service["image"].startswith("apache/airflow:3.3")
         assert "postgresql" in service["environment"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+
+
+def test_the_components_are_those_make_stack_runs(compose: dict[str, Any]) -> None:
+    """Same processes, same commands, same shared settings as dev/stack.py: the compose file cannot drift from the tested stack."""
+    services = compose["services"]
+    for name, command in COMPONENTS.items():
+        assert services[f"airflow-{name}"]["command"] == list(command) and "profiles" not in services[f"airflow-{name}"]
+    for name, command in CELERY_WORKERS.items():
+        assert services[f"airflow-{name}"]["command"] == list(command) and services[f"airflow-{name}"]["profiles"] == ["celery"]
+    assert services["redis"]["profiles"] == ["celery"]
+    assert sum(command == ("triggerer",) for command in COMPONENTS.values()) == 2
+    for service in (services[f"airflow-{name}"] for name in {**COMPONENTS, **CELERY_WORKERS}):
+        environment = service["environment"]
+        assert {key: environment.get(key) for key in AIRFLOW_SETTINGS} == AIRFLOW_SETTINGS
+        # The executor is chosen when starting, as `make stack EXECUTOR=...` does; LocalExecutor unless told otherwise.
+        assert environment["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}" == f"${{AIRFLOW_EXECUTOR:-{EXECUTOR_CLASSES[Executor.LOCAL]}}}"
+        assert environment["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
+
+
+@pytest.mark.skipif(COMPOSE is None, reason="Compose v1 (Debian's docker-compose) is not installed")
+@pytest.mark.parametrize("profile", [[], ["--profile", "celery"]])
+def test_compose_renders_the_file(profile: list[str]) -> None:
+    assert COMPOSE is not None
+    rendered = subprocess.run([COMPOSE, "-f", str(REPO / "docker-compose.yaml"), *profile, "config", "-q"], capture_output=True, text=True, check=False)
+    assert rendered.returncode == 0, rendered.stderr
 
 
 def test_mounted_paths_exist_in_the_repo(compose: dict[str, Any]) -> None:

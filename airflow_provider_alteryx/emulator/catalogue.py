@@ -7,13 +7,17 @@ A catalogue is a YAML or JSON file::
         id: 5f0c3a1b2c3d4e5f6a7b8c9d        # optional: 24 hex characters, derived from the name
         questions:
           - {name: region, type: text, description: Sales region, default: EMEA, required: true}
+          - name: channel
+            type: QuestionListBox                 # short names or the Server's own type names
+            multiple: true                        # list boxes only
+            items: [{key: web, value: Web shop}, store]   # {key, value} or a plain string for both
         run:
           seconds: 2                          # how long a run takes (times --time-scale)
           disposition: Success                # Success, Warning or Error
           error_when: {region: [Mars]}        # question values that end a run in Error
           error_message: "No sales data for {region}"
           messages:
-            - {level: info, text: "Loaded sales for {region}"}
+            - {level: info, text: "Loaded sales for {region}", tool: 3}   # tool: the toolId, default its position
           outputs:
             - {name: sales.csv, formats: [Csv, Raw], content: "region,total\\n{region},42\\n"}
 
@@ -34,13 +38,20 @@ from typing import Any
 
 import yaml
 
+# Short names and the Server's own question type names; the API answers with the Server's.
 QUESTION_TYPES = {
     "text": "QuestionTextBox",
     "number": "QuestionNumericUpDown",
     "boolean": "QuestionBooleanGroup",
+    "checkbox": "QuestionCheckBox",
+    "radio": "QuestionRadioButton",
     "dropdown": "QuestionDropDown",
+    "list": "QuestionListBox",
     "date": "QuestionDate",
 }
+SERVER_QUESTION_TYPES = frozenset(QUESTION_TYPES.values())
+# Question types that offer a choice of items.
+CHOICE_TYPES = frozenset({"QuestionDropDown", "QuestionListBox"})
 DISPOSITIONS = ("Success", "Warning", "Error")
 MESSAGE_LEVELS = {"info": 1, "warning": 2, "error": 3}
 OUTPUT_FORMATS = (
@@ -54,18 +65,27 @@ class CatalogueError(ValueError):
 
 
 @dataclass(frozen=True)
+class QuestionItem:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Question:
     name: str
     type: str
     description: str = ""
     default: str = ""
     required: bool = False
+    multiple: bool = False
+    items: tuple[QuestionItem, ...] = ()
 
 
 @dataclass(frozen=True)
 class Message:
     level: int
     text: str
+    tool: int | None = None
 
 
 @dataclass(frozen=True)
@@ -184,16 +204,32 @@ class _Parser:
     def question(self, entry: Any, where: str) -> Question:
         spec = self.mapping(entry, where)
         kind = spec.get("type", "text")
-        if kind not in QUESTION_TYPES:
-            raise self.fail(f"{where}.type", f"{kind!r} is not one of {', '.join(QUESTION_TYPES)}")
+        server_type = QUESTION_TYPES.get(kind, kind if kind in SERVER_QUESTION_TYPES else None)
+        if server_type is None:
+            raise self.fail(f"{where}.type", f"{kind!r} is not one of {', '.join([*QUESTION_TYPES, *sorted(SERVER_QUESTION_TYPES)])}")
+        items = tuple(self.item(item, f"{where}.items[{i}]") for i, item in enumerate(self.items(spec.get("items"), f"{where}.items")))
+        if items and server_type not in CHOICE_TYPES:
+            raise self.fail(f"{where}.items", f"only {' and '.join(sorted(CHOICE_TYPES))} questions have items, not {server_type}")
+        multiple = spec.get("multiple", False)
+        if not isinstance(multiple, bool) or (multiple and server_type != "QuestionListBox"):
+            raise self.fail(f"{where}.multiple", "expected true or false, and true only for a QuestionListBox (list) question")
         default = spec.get("default", "")
         return Question(
             name=self.text(spec.get("name"), f"{where}.name"),
-            type=QUESTION_TYPES[kind],
+            type=server_type,
             description=str(spec.get("description", "")),
             default=str(default).lower() if isinstance(default, bool) else str(default),
             required=bool(spec.get("required", False)),
+            multiple=multiple,
+            items=items,
         )
+
+    def item(self, entry: Any, where: str) -> QuestionItem:
+        if isinstance(entry, dict):
+            key = self.text(entry.get("key"), f"{where}.key")
+            return QuestionItem(key=key, value=self.text(entry.get("value"), f"{where}.value", default=key))
+        text = self.text(entry, where)
+        return QuestionItem(key=text, value=text)
 
     def run(self, entry: Any, where: str, question_names: set[str]) -> RunSpec:
         spec = self.mapping(entry, where)
@@ -223,7 +259,10 @@ class _Parser:
         level = spec.get("level", "info")
         if level not in MESSAGE_LEVELS:
             raise self.fail(f"{where}.level", f"{level!r} is not one of {', '.join(MESSAGE_LEVELS)}")
-        return Message(level=MESSAGE_LEVELS[level], text=self.text(spec.get("text"), f"{where}.text"))
+        tool = spec.get("tool")
+        if tool is not None and (isinstance(tool, bool) or not isinstance(tool, int)):
+            raise self.fail(f"{where}.tool", "expected a whole number (the toolId; -1 for the engine)")
+        return Message(level=MESSAGE_LEVELS[level], text=self.text(spec.get("text"), f"{where}.text"), tool=tool)
 
     def output(self, entry: Any, where: str) -> Output:
         spec = self.mapping(entry, where)

@@ -1,282 +1,106 @@
 """The I/O-free core of the Alteryx client, shared by the hook's sync and async paths.
 
 Every operation (get a job, run a workflow, wait for a job...) is written once, as a generator that
-yields what it needs done: an :class:`ApiCall` to send, or a :class:`Sleep`. The hook's drivers
-perform those steps with ``requests`` or ``aiohttp`` and send back the decoded answer, or throw the
-mapped error into the generator. URL building, request bodies, retries, API-generation fallback,
-question checks and job parsing therefore live here once and behave the same on both paths.
+yields what it needs done: an :class:`~airflow_provider_alteryx.hooks.steps.ApiCall` to send, or a
+:class:`~airflow_provider_alteryx.hooks.steps.Sleep`. The hook's drivers perform those steps with
+``requests`` or ``aiohttp`` and send back the decoded answer, or throw the mapped error into the
+generator. URL building, request bodies, retries, API-generation fallback, question checks, job
+parsing and the attribution of lost creations therefore live here once and behave the same on both paths.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import threading
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+import zlib
+from collections.abc import Callable, Sequence
+from typing import IO, Any, Protocol, TypeVar
+from urllib.parse import quote
 
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
-from tenacity.wait import wait_base
-
+from airflow_provider_alteryx.constants import ApiFamily, CallKind, Received
 from airflow_provider_alteryx.exceptions import (
     AlteryxAmbiguousJobError,
     AlteryxApiError,
     AlteryxBadRequestError,
+    AlteryxConnectionError,
+    AlteryxError,
     AlteryxInputError,
     AlteryxJobTimeoutError,
     AlteryxNotFoundError,
+    AlteryxProtocolError,
     AlteryxUnsupportedError,
-    error_from_response,
 )
+from airflow_provider_alteryx.hooks.config import ServerConfig
+from airflow_provider_alteryx.hooks.creation import (
+    CLAIM_POLL_SECONDS,
+    CLAIM_WAIT_SECONDS,
+    LEDGER,
+    NO_CLAIMS,
+    TURN_POLL_SECONDS,
+    Claims,
+    CreationLedger,
+    attribute,
+)
+from airflow_provider_alteryx.hooks.jobs import JobRequest
+from airflow_provider_alteryx.hooks.retry import RetryPolicy, with_retries
+from airflow_provider_alteryx.hooks.steps import ApiCall, Log, Operation, Sleep, unusable
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
+from airflow_provider_alteryx.utils.validation import server_id
 
 T = TypeVar("T")
 
-
-class Log(Protocol):
-    """What the core logs through: a stdlib logger, or Airflow's structlog one."""
-
-    def info(self, msg: str, /, *args: Any) -> Any: ...
-    def warning(self, msg: str, /, *args: Any) -> Any: ...
-    def error(self, msg: str, /, *args: Any) -> Any: ...
-
-
-AUTH_TYPES = ("oauth2", "oauth1")
-PRIORITIES = ("Default", "Low", "Medium", "High", "Critical")
-_LEGACY_PRIORITIES = {"Low": "0", "Medium": "1", "High": "2", "Critical": "3"}
 # How many of a workflow's newest jobs to compare when checking whether a lost job creation went through.
 RECENT_JOBS = 100
-PROGRESS_EVERY_SECONDS = 60.0
-
-# Servers (base URL and Web API path) found to lack the V3 jobs API (2022.1 and older): asked once per process.
-_SERVERS_WITHOUT_V3: set[str] = set()
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    """How to reach and authenticate to one Alteryx Server, read from an Airflow connection.
-
-    :param base_url: scheme, host and port, e.g. ``https://alteryx.example.com``.
-    :param api_key: the API key (connection login).
-    :param api_secret: the API secret (connection password); never shown in reprs.
-    :param auth_type: ``oauth2`` (Server 2021.4 and later) or ``oauth1`` (up to 2021.4).
-    :param workflow_url_template: the workflow page, with ``{gallery_url}`` and ``{workflow_id}``.
-    """
-
-    base_url: str
-    api_key: str
-    api_secret: str = field(repr=False)
-    auth_type: str = "oauth2"
-    webapi_path: str = "/webapi"
-    gallery_path: str = "/gallery"
-    verify: bool | str = True
-    timeout: float = 60.0
-    workflow_url_template: str = "{gallery_url}/app/workflow/{workflow_id}"
-
-    @classmethod
-    def from_connection(
-        cls, conn_id: str, *, host: str | None, port: int | None, login: str | None, password: str | None, extra: Mapping[str, Any]
-    ) -> ServerConfig:
-        """Check a connection's fields and build the config, naming the field and the fix on any problem."""
-
-        def bad(problem: str) -> AlteryxInputError:
-            return AlteryxInputError(f"Alteryx connection '{conn_id}': {problem}")
-
-        if not host or not host.strip():
-            raise bad("the host is empty; set it to the Server's base URL, e.g. https://alteryx.example.com")
-        base_url = host.strip().rstrip("/")
-        if "://" not in base_url:
-            base_url = "https://" + base_url
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise bad(f"the host {host!r} is not a URL like https://alteryx.example.com")
-        if parts.path not in ("", "/"):
-            raise bad(f"the host {host!r} has a path; put only scheme, host and port there and use the webapi_path and gallery_path extras")
-        if port and parts.port is None:
-            base_url = f"{base_url}:{port}"
-        if not login or not password:
-            raise bad("the API key (login) and API secret (password) are both required")
-        auth_type = str(extra.get("auth_type") or "oauth2").lower()
-        if auth_type not in AUTH_TYPES:
-            raise bad(f'extra auth_type is {extra.get("auth_type")!r}; use "oauth2" (Server 2021.4 and later) or "oauth1" (up to 2021.4)')
-        try:
-            timeout = float(extra.get("timeout") or 60.0)
-        except (TypeError, ValueError):
-            timeout = -1.0
-        if timeout <= 0:
-            raise bad(f"extra timeout is {extra.get('timeout')!r}; use a number of seconds > 0")
-        return cls(
-            base_url=base_url,
-            api_key=login.strip(),
-            api_secret=password.strip(),
-            auth_type=auth_type,
-            webapi_path=_path(extra.get("webapi_path") or "/webapi"),
-            gallery_path=_path(extra.get("gallery_path") or "/gallery"),
-            verify=_verify(extra.get("verify", True), bad),
-            timeout=timeout,
-            workflow_url_template=str(extra.get("workflow_url_template") or cls.workflow_url_template),
-        )
-
-    @property
-    def gallery_url(self) -> str:
-        return self.base_url + self.gallery_path
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.base_url}{self.webapi_path}/oauth2/token"
-
-    def workflow_url(self, workflow_id: str) -> str:
-        return self.workflow_url_template.format(gallery_url=self.gallery_url, base_url=self.base_url, workflow_id=workflow_id)
+# Reads in a row that a job may show a status the provider does not know before the wait gives up.
+UNKNOWN_STATUS_LIMIT = 30
+# A still-running job is logged at most this often: at 5,000 long waits, 17 lines/s instead of 83 at once a minute.
+PROGRESS_EVERY_SECONDS = 300.0
 
 
-def _path(value: Any) -> str:
-    return "/" + str(value).strip().strip("/")
+class Clock(Protocol):
+    """Where the core reads time; tests step a fake one instead of sleeping."""
+
+    def time(self) -> float: ...  # wall clock, for deadlines that travel between processes
+    def monotonic(self) -> float: ...  # for durations within this process
 
 
-def _verify(value: Any, bad: Callable[[str], AlteryxInputError]) -> bool | str:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip()
-    if text.lower() in ("true", "1", "yes", ""):
-        return True
-    if text.lower() in ("false", "0", "no"):
-        return False
-    if "/" in text or "\\" in text:
-        return text  # a CA bundle path
-    raise bad(f"extra verify is {value!r}; use true, false, or the path of a CA bundle")
+class SystemClock:
+    """The real clocks."""
+
+    @staticmethod
+    def time() -> float:
+        return time.time()
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
 
 
-@dataclass(frozen=True)
-class ApiCall:
-    """One HTTP request to the Server, before authentication is added."""
-
-    method: str
-    url: str
-    params: Mapping[str, str] = field(default_factory=dict)
-    json: Any = None
-    form: Mapping[str, str] | None = None
-    expect: Literal["json", "bytes"] = "json"
-    authenticated: bool = True
-
-    @property
-    def full_url(self) -> str:
-        # RFC 3986 encoding (%20, not +), the form OAuth 1.0a signs, so the URL sent is the URL signed.
-        return f"{self.url}?{urlencode(self.params, quote_via=quote)}" if self.params else self.url
+SYSTEM_CLOCK = SystemClock()
 
 
-@dataclass(frozen=True)
-class Sleep:
-    """Ask the driver to wait (``time.sleep`` or ``asyncio.sleep``) before the operation goes on."""
+class Capabilities:
+    """What each Server is known to lack, learnt once per process (asking again on every call costs a 404)."""
 
-    seconds: float
+    def __init__(self) -> None:
+        self._without_v3: set[str] = set()
+        self._guard = threading.Lock()
 
+    def has_v3(self, server_key: str) -> bool:
+        """False once the Server answered that it has no V3 jobs API (2022.1 and older)."""
+        return server_key not in self._without_v3
 
-Operation = Generator["ApiCall | Sleep", Any, T]
+    def lacks_v3(self, server_key: str) -> None:
+        with self._guard:
+            self._without_v3.add(server_key)
 
-
-def read_answer(call: ApiCall, status: int, headers: Mapping[str, str], body: bytes) -> Any:
-    """Decode a 2xx answer as the call expects, or raise the error a non-2xx answer maps to."""
-    if not 200 <= status < 300:
-        raise error_from_response(status, headers, body, method=call.method, url=call.url)
-    if call.expect == "bytes":
-        return body
-    text = body.decode("utf-8-sig")  # some Servers start JSON with a byte order mark
-    try:
-        return json.loads(text) if text.strip() else None
-    except ValueError:
-        raise error_from_response(502, headers, body, method=call.method, url=call.url) from None
+    def clear(self) -> None:
+        with self._guard:
+            self._without_v3.clear()
 
 
-class _WaitRetryAfterOrBackoff(wait_base):
-    """Wait as long as the Server's ``Retry-After`` asks, else exponential backoff with full jitter."""
-
-    def __init__(self, delay: float, max_delay: float) -> None:
-        self.backoff = wait_random_exponential(multiplier=delay, max=max_delay)
-        self.max_delay = max_delay
-
-    def __call__(self, retry_state: Any) -> float:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(error, "retry_after", None)
-        return min(retry_after, self.max_delay) if retry_after is not None else float(self.backoff(retry_state))
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How transient failures (connection errors, timeouts, 429, 500, 502, 503, 504) are retried.
-
-    :param attempts: tries per request, the first included.
-    :param delay: base of the exponential backoff, in seconds.
-    :param max_delay: longest single wait, in seconds.
-    """
-
-    attempts: int = 5
-    delay: float = 1.0
-    max_delay: float = 60.0
-
-    def retrying(self, sleeps: list[float], log: Log) -> Retrying:
-        """A tenacity iterator that records its waits in ``sleeps`` so the operation can yield them as :class:`Sleep`."""
-
-        def before_sleep(state: Any) -> None:
-            log.warning("Alteryx request failed (attempt %d of %d), retrying: %s", state.attempt_number, self.attempts, state.outcome.exception())
-
-        return Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=_WaitRetryAfterOrBackoff(self.delay, self.max_delay),
-            retry=retry_if_exception(is_retryable),
-            sleep=sleeps.append,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-
-
-def is_retryable(error: BaseException) -> bool:
-    return bool(getattr(error, "retryable", False))
-
-
-def _may_have_created_a_job(error: BaseException) -> bool:
-    """Whether a failed job creation may still have created the job (everything but a 429 refusal)."""
-    return is_retryable(error) and getattr(error, "status", None) != 429
-
-
-def normalize_questions(questions: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> list[dict[str, str]]:
-    """Questions as the Server takes them, ``[{"name", "value"}]`` with string values.
-
-    :param questions: ``{name: value}`` or ``[{"name": ..., "value": ...}]``; booleans become ``"true"``/``"false"``.
-    """
-    if questions is None:
-        return []
-    if isinstance(questions, Mapping):
-        pairs = list(questions.items())
-    elif isinstance(questions, Sequence) and not isinstance(questions, str):
-        pairs = []
-        for item in questions:
-            if not isinstance(item, Mapping) or "name" not in item:
-                raise AlteryxInputError(
-                    f"questions: {item!r} is not a {{'name': ..., 'value': ...}} mapping; pass a dict {{name: value}} or a list of such mappings"
-                )
-            pairs.append((item["name"], item.get("value")))
-    else:
-        raise AlteryxInputError(f"questions must be a dict {{name: value}} or a list of {{'name': ..., 'value': ...}}, not {type(questions).__name__}")
-    answers: dict[str, str] = {}
-    for name, value in pairs:
-        if not isinstance(name, str) or not name:
-            raise AlteryxInputError(f"questions: question names must be non-empty strings, got {name!r}")
-        if name in answers:
-            raise AlteryxInputError(f"questions: {name!r} is given twice; give each question once")
-        if isinstance(value, (Mapping, list, tuple, set)):
-            raise AlteryxInputError(f"questions: the value of {name!r} is a {type(value).__name__}; the Server takes a string, number or boolean")
-        answers[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    return [{"name": name, "value": value} for name, value in answers.items()]
-
-
-def normalize_priority(priority: str | None) -> str:
-    if priority is None:
-        return "Default"
-    for name in PRIORITIES:
-        if str(priority).lower() == name.lower():
-            return name
-    raise AlteryxInputError(f"priority {priority!r} is not one of {', '.join(PRIORITIES)}")
+CAPABILITIES = Capabilities()
 
 
 class AlteryxApi:
@@ -284,218 +108,292 @@ class AlteryxApi:
 
     OAuth 1.0a uses the legacy ``/gallery/api/v1`` API. OAuth 2.0 uses V3 and falls back to
     ``/webapi/v1`` on Servers without V3 jobs (2022.1 and older), remembering that per process.
+
+    :param clock: where time is read (deadlines, retry budgets); a fake one in stepped tests.
+    :param capabilities: what Servers are known to lack; process-wide by default.
+    :param ledger: this process's job creations, per Server and workflow; process-wide by default.
     """
 
-    def __init__(self, config: ServerConfig, retry_policy: RetryPolicy, log: Log) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        retry_policy: RetryPolicy,
+        log: Log,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        capabilities: Capabilities = CAPABILITIES,
+        ledger: CreationLedger = LEDGER,
+    ) -> None:
         self.config = config
         self.retry_policy = retry_policy
         self.log = log
+        self.clock = clock
+        self.capabilities = capabilities
+        self.ledger = ledger
 
     # ---- plumbing ----------------------------------------------------------------------------
     @property
     def legacy(self) -> bool:
-        return self.config.auth_type == "oauth1"
+        return self.config.legacy
 
-    @property
-    def _server_key(self) -> str:
-        return self.config.base_url + self.config.webapi_path
-
-    def _legacy_url(self, path: str) -> str:
+    def _legacy_call(self, method: str, path: str, **kwargs: Any) -> ApiCall:
         # Every known legacy client keeps the trailing slash, and OAuth 1.0a signs the exact path.
-        return f"{self.config.gallery_url}/api/v1{path}/"
+        return ApiCall(method, f"{self.config.gallery_url}/api/v1{path}/", ApiFamily.LEGACY, **kwargs)
 
-    def _webapi_url(self, path: str) -> str:
-        return f"{self.config.base_url}{self.config.webapi_path}{path}"
+    def _webapi_call(self, family: ApiFamily, method: str, path: str, **kwargs: Any) -> ApiCall:
+        version = "/v3" if family is ApiFamily.V3 else "/v1"
+        return ApiCall(method, f"{self.config.base_url}{self.config.webapi_path}{version}{path}", family, **kwargs)
 
-    def _v1_url(self, path: str) -> str:
+    def _v1_call(self, method: str, path: str, **kwargs: Any) -> ApiCall:
         """A V1 endpoint on the API this auth type uses: legacy, or ``/webapi/v1`` (on every OAuth 2.0 Server)."""
-        return self._legacy_url(path) if self.legacy else self._webapi_url("/v1" + path)
+        return self._legacy_call(method, path, **kwargs) if self.legacy else self._webapi_call(ApiFamily.V1, method, path, **kwargs)
 
     def job_url(self, job_id: str) -> str:
         """The job's REST resource."""
-        return self._v1_url(f"/jobs/{quote(job_id)}")
+        return self._v1_call("GET", f"/jobs/{quote(server_id(job_id, 'job_id'))}").url
 
     def request(self, call: ApiCall) -> Operation[Any]:
-        """Send one call, retrying transient failures with the retry policy."""
-        sleeps: list[float] = []
-        for attempt in self.retry_policy.retrying(sleeps, self.log):
-            if sleeps:
-                yield Sleep(sleeps.pop())
-            with attempt:
-                return (yield call)
-        raise AssertionError("unreachable: tenacity either returns or re-raises")
+        """Send one call, retrying transient failures under the retry policy (a creation only when surely not received)."""
 
-    def _v3_or_v1(self, v3_call: ApiCall, v1_call: Callable[[], ApiCall]) -> Operation[Any]:
-        """Try the V3 endpoint, falling back to ``/webapi/v1`` where the Server has no V3 (a 404 on both is a real 404)."""
-        if self._server_key not in _SERVERS_WITHOUT_V3:
+        def once() -> Operation[Any]:
+            return (yield call)
+
+        return (yield from with_retries(call, once, self.retry_policy, self.log, self.clock.monotonic))
+
+    def _newest_api(self, method: str, path: str, **kwargs: Any) -> Operation[Any]:
+        """Call ``path`` on the newest API this connection can use: legacy for OAuth 1.0a, else V3 or ``/webapi/v1``."""
+        if self.legacy:
+            return (yield from self.request(self._legacy_call(method, path, **kwargs)))
+        v3, v1 = (self._webapi_call(family, method, path, **kwargs) for family in (ApiFamily.V3, ApiFamily.V1))
+        return (yield from self._v3_else_v1(v3, v1))
+
+    def _v3_else_v1(self, v3: ApiCall, v1: ApiCall) -> Operation[Any]:
+        """Send ``v3`` where it may work, else ``v1``; remember a key for which V3 is unavailable.
+
+        V3 is unavailable when it answers 404 (Servers before 2023.1 have no V3 jobs API) or 401 (on
+        2021.4 and 2022.1 it takes only a Curator's key). A 404 or 401 from ``v1`` as well is the real answer.
+        """
+        if self.capabilities.has_v3(self.config.capability_key):
             try:
-                return (yield from self.request(v3_call))
-            except AlteryxNotFoundError:
-                pass
-        answer = yield from self.request(v1_call())
-        if self._server_key not in _SERVERS_WITHOUT_V3:
-            self.log.info("Alteryx Server %s has no V3 jobs API; using /webapi/v1", self.config.base_url)
-            _SERVERS_WITHOUT_V3.add(self._server_key)
+                return (yield from self.request(v3))
+            except AlteryxApiError as error:
+                if not _v3_unavailable(error):
+                    raise
+        answer = yield from self.request(v1)
+        if self.capabilities.has_v3(self.config.capability_key):
+            self.log.info("Alteryx Server %s offers no V3 API to this key; using /webapi/v1", self.config.base_url)
+            self.capabilities.lacks_v3(self.config.capability_key)
         return answer
+
+    def _parse(self, what: str, parse: Callable[[Any], T], data: Any, where: str) -> T:
+        """Parse an answer, turning a shape the provider cannot use into one clear error."""
+        try:
+            return parse(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as problem:
+            raise unusable(f"{where} on {self.config.base_url}", what, f"{type(data).__name__} ({problem})") from None
 
     # ---- workflows ---------------------------------------------------------------------------
     def list_workflows(self) -> Operation[list[AlteryxWorkflow]]:
+        # V3 lists workflows at /workflows; older APIs list the key's subscription instead.
+        subscription = self._v1_call("GET", "/workflows/subscription")
         if self.legacy:
-            data = yield from self.request(ApiCall("GET", self._legacy_url("/workflows/subscription")))
+            data = yield from self.request(subscription)
         else:
-            data = yield from self._v3_or_v1(
-                ApiCall("GET", self._webapi_url("/v3/workflows")), lambda: ApiCall("GET", self._webapi_url("/v1/workflows/subscription"))
-            )
-        return [AlteryxWorkflow.from_api(item) for item in data or ()]
+            data = yield from self._v3_else_v1(self._webapi_call(ApiFamily.V3, "GET", "/workflows"), subscription)
+        return self._parse("a list of workflows", _workflows, data, "GET workflows")
 
     def get_workflow(self, workflow_id: str) -> Operation[AlteryxWorkflow]:
-        if not self.legacy and self._server_key not in _SERVERS_WITHOUT_V3:
+        workflow_id = server_id(workflow_id, "workflow_id")
+        if not self.legacy and self.capabilities.has_v3(self.config.capability_key):
             try:
-                data = yield from self.request(ApiCall("GET", self._webapi_url(f"/v3/workflows/{quote(workflow_id)}")))
-                return AlteryxWorkflow.from_api(data)
-            except AlteryxNotFoundError:
-                pass
+                data = yield from self.request(self._webapi_call(ApiFamily.V3, "GET", f"/workflows/{workflow_id}"))
+                return self._parse("a workflow", AlteryxWorkflow.from_api, data, f"GET /workflows/{workflow_id}")
+            except AlteryxApiError as error:
+                if not _v3_unavailable(error):
+                    raise
         # Older APIs have no single-workflow endpoint: look it up among the subscription's workflows.
         for workflow in (yield from self.list_workflows()):
             if workflow.id == workflow_id:
                 return workflow
         raise AlteryxNotFoundError(f"Workflow {workflow_id} was not found on {self.config.base_url} (or the API key cannot see it)", status=404)
 
+    def find_workflow(self, name: str) -> Operation[AlteryxWorkflow]:
+        """The one workflow the key can see whose name is ``name`` (exactly; else ignoring case and spaces).
+
+        :raises AlteryxNotFoundError: none has that name; the error lists the names there are.
+        :raises AlteryxInputError: several have it; the error lists them (name, id, owner, version).
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise AlteryxInputError(f"workflow_name is {name!r}; give the workflow's name as shown on the Server.")
+        workflows = yield from self.list_workflows()
+        matches = [w for w in workflows if w.name == name] or [w for w in workflows if w.name.strip().casefold() == name.strip().casefold()]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listed = "; ".join(str(w) for w in matches)
+            raise AlteryxInputError(f"{len(matches)} workflows are named {name!r}: {listed}. Pass the one you mean as workflow_id instead.")
+        known = ", ".join(sorted(repr(w.name) for w in workflows)[:20]) or "none"
+        raise AlteryxNotFoundError(f"No workflow named {name!r} is visible to this API key on {self.config.base_url}; visible: {known}.", status=404)
+
     def get_workflow_questions(self, workflow_id: str) -> Operation[list[dict[str, Any]]]:
-        path = f"/workflows/{quote(workflow_id)}/questions"
-        if self.legacy:
-            data = yield from self.request(ApiCall("GET", self._legacy_url(path)))
-        else:
-            data = yield from self._v3_or_v1(ApiCall("GET", self._webapi_url("/v3" + path)), lambda: ApiCall("GET", self._webapi_url("/v1" + path)))
-        return list(data or ())
+        workflow_id = server_id(workflow_id, "workflow_id")
+        data = yield from self._newest_api("GET", f"/workflows/{workflow_id}/questions")
+        return self._parse("a list of questions", lambda d: [dict(q) for q in _items(d)], data, f"GET /workflows/{workflow_id}/questions")
 
     # ---- jobs --------------------------------------------------------------------------------
     def get_job(self, job_id: str) -> Operation[AlteryxJob]:
-        path = f"/jobs/{quote(job_id)}"
-        if self.legacy:
-            data = yield from self.request(ApiCall("GET", self._legacy_url(path)))
-        else:
-            data = yield from self._v3_or_v1(ApiCall("GET", self._webapi_url("/v3" + path)), lambda: ApiCall("GET", self._webapi_url("/v1" + path)))
-        return AlteryxJob.from_api(data)
+        job_id = server_id(job_id, "job_id")
+        data = yield from self._newest_api("GET", f"/jobs/{job_id}")
+        return self._parse("a job", AlteryxJob.from_api, data, f"GET /jobs/{job_id}")
 
     def list_workflow_jobs(self, workflow_id: str, limit: int = RECENT_JOBS) -> Operation[list[AlteryxJob]]:
         """The workflow's jobs, newest first (list items carry no outputs or messages)."""
-        path = f"/workflows/{quote(workflow_id)}/jobs"
+        workflow_id = server_id(workflow_id, "workflow_id")
         params = {"sortField": "createdate", "direction": "desc", "offset": "0", "limit": str(limit)}
-        if self.legacy:
-            data = yield from self.request(ApiCall("GET", self._legacy_url(path), params=params))
-        else:
-            data = yield from self._v3_or_v1(
-                ApiCall("GET", self._webapi_url("/v3" + path), params=params), lambda: ApiCall("GET", self._webapi_url("/v1" + path), params=params)
-            )
-        return [AlteryxJob.from_api({"appId": workflow_id, **item}) for item in data or ()]
+        data = yield from self._newest_api("GET", f"/workflows/{workflow_id}/jobs", params=params)
+        return self._parse(
+            "a list of jobs", lambda d: [_of_workflow(AlteryxJob.from_api(item), workflow_id) for item in _items(d)], data, f"GET /workflows/{workflow_id}/jobs"
+        )
 
-    def run_workflow(
-        self,
-        workflow_id: str,
-        questions: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
-        priority: str | None = None,
-        worker_tag: str | None = None,
-        credential_id: str | None = None,
-    ) -> Operation[AlteryxJob]:
-        """Queue a job, never creating two for one call.
+    def run_workflow(self, request: JobRequest, claims: Claims = NO_CLAIMS) -> Operation[AlteryxJob]:
+        """Queue a job, never creating two for one call and never taking another caller's job.
 
-        Question names are checked against the workflow's questions first. A creation that fails in a
-        way that may have reached the Server is not blindly resent: the workflow's newest jobs are
-        compared with those listed before, and a job that appeared since is adopted.
+        Question names are checked against the workflow's questions first. Creations of one workflow
+        take turns within this process; a creation that may have reached the Server without its
+        answer coming back is attributed as :mod:`~airflow_provider_alteryx.hooks.creation` explains.
+
+        :raises AlteryxAmbiguousJobError: a lost answer that cannot be attributed; ``candidates`` lists the jobs.
         """
-        answers = normalize_questions(questions)
-        priority_name = normalize_priority(priority)
-        valid_names: list[str] = []
-        if answers:
-            valid_names = [q.get("name", "") for q in (yield from self.get_workflow_questions(workflow_id))]
-            unknown = [a["name"] for a in answers if a["name"] not in valid_names]
-            if unknown:
-                raise AlteryxInputError(
-                    f"Workflow {workflow_id} has no question(s) {', '.join(unknown)}; its questions are: {', '.join(valid_names) or 'none'}. Correct the names in `questions`."
-                )
-        known_jobs = {job.id for job in (yield from self.list_workflow_jobs(workflow_id))}
-        may_exist = False
-        sleeps: list[float] = []
-        for attempt in self.retry_policy.retrying(sleeps, self.log):
-            if sleeps:
-                yield Sleep(sleeps.pop())
-            with attempt:
-                if may_exist:
-                    adopted = yield from self._job_created_since(workflow_id, known_jobs)
-                    if adopted is not None:
-                        self.log.warning("The Server's answer to creating a job was lost; adopting job %s, which that request created", adopted.id)
-                        return adopted
-                try:
-                    data = yield from self._create_job(workflow_id, answers, priority_name, worker_tag, credential_id)
-                except AlteryxBadRequestError as error:
-                    hint = f" The workflow's questions are: {', '.join(valid_names)}." if valid_names else ""
-                    raise AlteryxBadRequestError(f"{error}{hint}", status=400, server_message=error.server_message, model_state=error.model_state) from None
-                except Exception as error:
-                    may_exist = may_exist or _may_have_created_a_job(error)
-                    raise
-                return AlteryxJob.from_api(data)
-        raise AssertionError("unreachable: tenacity either returns or re-raises")
-
-    def _create_job(self, workflow_id: str, answers: list[dict[str, str]], priority: str, worker_tag: str | None, credential_id: str | None) -> Operation[Any]:
-        path = f"/workflows/{quote(workflow_id)}/jobs"
-        body: dict[str, Any] = {"questions": answers}
-        if self.legacy:
-            self._refuse_v3_only_fields(worker_tag, credential_id, "the legacy API (OAuth 1.0a)")
-            if priority in _LEGACY_PRIORITIES:
-                body["priority"] = _LEGACY_PRIORITIES[priority]
-            return (yield ApiCall("POST", self._legacy_url(path), json=body))
-        body["priority"] = priority
-
-        def v1_call() -> ApiCall:
-            self._refuse_v3_only_fields(worker_tag, credential_id, "this Server version (no V3 jobs API; 2022.1 or older)")
-            return ApiCall("POST", self._webapi_url("/v1" + path), json=body)
-
-        if self._server_key in _SERVERS_WITHOUT_V3:
-            return (yield v1_call())
-        v3_body = {**body, **({"workerTag": worker_tag} if worker_tag else {}), **({"credentialId": credential_id} if credential_id else {})}
+        yield from self._check_question_names(request)
+        key = (self.config.server_key, request.workflow_id)
+        ticket = self.ledger.join(key)
         try:
-            return (yield ApiCall("POST", self._webapi_url("/v3" + path), json=v3_body))
-        except AlteryxNotFoundError:
-            # A 404 means nothing was created: safe to try the /webapi/v1 route (a real 404 repeats there).
-            data = yield v1_call()
-            _SERVERS_WITHOUT_V3.add(self._server_key)
-            return data
+            while not self.ledger.has_turn(key, ticket):
+                yield Sleep(TURN_POLL_SECONDS)
+            creation = self._create_call(request)  # which call it is (a creation), for the retry decisions
+            job = yield from with_retries(creation, lambda: self._create_once(request, claims), self.retry_policy, self.log, self.clock.monotonic)
+            self.ledger.record(key, job.id)
+            return job
+        finally:
+            self.ledger.leave(key, ticket)
 
-    @staticmethod
-    def _refuse_v3_only_fields(worker_tag: str | None, credential_id: str | None, where: str) -> None:
-        given = [name for name, value in (("worker_tag", worker_tag), ("credential_id", credential_id)) if value]
-        if given:
-            raise AlteryxUnsupportedError(
-                f"{' and '.join(given)} cannot be set through {where}: only the V3 jobs API (Server 2023.1 and later, OAuth 2.0) takes them. Remove them or upgrade the Server."
+    def _check_question_names(self, request: JobRequest) -> Operation[None]:
+        if not request.answers:
+            return
+        valid = [str(q.get("name", "")) for q in (yield from self.get_workflow_questions(request.workflow_id))]
+        unknown = [a["name"] for a in request.answers if a["name"] not in valid]
+        if unknown:
+            raise AlteryxInputError(
+                f"Workflow {request.workflow_id} has no question(s) {', '.join(unknown)}; its questions are: {', '.join(valid) or 'none'}. "
+                "Correct the names in `questions`."
             )
 
-    def _job_created_since(self, workflow_id: str, known_jobs: set[str]) -> Operation[AlteryxJob | None]:
-        new = [job for job in (yield from self.list_workflow_jobs(workflow_id)) if job.id not in known_jobs]
-        if len(new) > 1:
-            raise AlteryxAmbiguousJobError(
-                f"Creating a job for workflow {workflow_id} may have succeeded, but its answer was lost and {len(new)} jobs "
-                f"({', '.join(j.id for j in new)}) appeared meanwhile, so this call's job cannot be told apart. Not creating "
-                "another; check these jobs on the Server before retrying."
-            )
-        return (yield from self.get_job(new[0].id)) if new else None
+    def _create_call(self, request: JobRequest) -> ApiCall:
+        """The creation request on the newest API this connection can use (checked for fields that API lacks)."""
+        path = f"/workflows/{request.workflow_id}/jobs"
+        if self.legacy:
+            return self._legacy_call("POST", path, kind=CallKind.CREATE, json=request.body(ApiFamily.LEGACY))
+        family = ApiFamily.V3 if self.capabilities.has_v3(self.config.capability_key) else ApiFamily.V1
+        return self._webapi_call(family, "POST", path, kind=CallKind.CREATE, json=request.body(family))
+
+    def _create_once(self, request: JobRequest, claims: Claims) -> Operation[AlteryxJob]:
+        """One try at creating the job: snapshot the workflow's jobs, send, and reconcile a lost answer.
+
+        A failure after which no job exists is re-raised as surely not received, so the retry loop
+        sends the creation again; one after which a job may exist but cannot be attributed raises.
+        """
+        known = {job.id for job in (yield from self.list_workflow_jobs(request.workflow_id))}
+        call = self._create_call(request)
+        try:
+            data = yield call
+        except AlteryxBadRequestError as refused:
+            raise (yield from self._explain_refusal(request, refused)) from None
+        except (AlteryxApiError, AlteryxConnectionError) as error:
+            if isinstance(error, AlteryxApiError) and _v3_unavailable(error):
+                # Nothing was created: V3 is unavailable to this key (see _v3_else_v1); try again on /webapi/v1.
+                self.capabilities.lacks_v3(self.config.capability_key)
+                return (yield from self._create_once(request, claims))
+            if not (error.retryable and error.received is Received.MAYBE):
+                raise
+            job = yield from self._reconcile(request.workflow_id, known, claims, error)
+            if job is not None:
+                return job
+            error.received = Received.NO  # reconciled: the Server did not act on it, so the retry loop may send it again
+            raise
+        return _of_workflow(self._parse("the created job", AlteryxJob.from_api, data, f"{call.method} {call.url}"), request.workflow_id)
+
+    def _explain_refusal(self, request: JobRequest, refused: AlteryxBadRequestError) -> Operation[AlteryxBadRequestError]:
+        """A 400 to a creation, with the workflow's questions listed: the usual cause is a missing or wrong answer."""
+        names = [str(q.get("name", "")) for q in (yield from self.get_workflow_questions(request.workflow_id))]
+        hint = f" The workflow's questions are: {', '.join(names)}." if names else ""
+        return AlteryxBadRequestError(f"{refused}{hint}", status=refused.status, server_message=refused.server_message, model_state=refused.model_state)
+
+    def _reconcile(self, workflow_id: str, known: set[str], claims: Claims, error: AlteryxError) -> Operation[AlteryxJob | None]:
+        """After a creation that may have reached the Server: the job it created, or None when it surely created none.
+
+        :param known: the workflow's jobs listed just before the creation was sent.
+        :raises AlteryxAmbiguousJobError: jobs appeared that cannot be told apart, even after waiting for claims.
+        """
+        key = (self.config.server_key, workflow_id)
+        give_up = self.clock.monotonic() + (CLAIM_WAIT_SECONDS if claims.shared else 0.0)
+        # A cut or timed-out answer may come from a Server still creating the job: look twice before concluding none exists.
+        looks_needed = 2 if isinstance(error, AlteryxConnectionError) else 1
+        looks, announced = 0, False
+        while True:
+            appeared = [job.id for job in (yield from self.list_workflow_jobs(workflow_id)) if job.id not in known]
+            looks += 1
+            mine, unaccounted = attribute(appeared, self.ledger.created(key) | claims.taken(), claims.contested())
+            settled = looks >= looks_needed
+            if claims.shared and not announced and (mine or unaccounted):
+                # Say what this caller holds before deciding, so that two callers never both take one job.
+                claims.announce(unaccounted or [str(mine)])
+                announced = True
+            elif mine is not None:
+                self.log.warning("The Server's answer to creating a job was lost (%s); adopting job %s, which that request created", error, mine)
+                return _of_workflow((yield from self.get_job(mine)), workflow_id)
+            elif not unaccounted and settled:
+                self.log.warning("Creating a job for workflow %s failed before the Server acted on it (%s); sending it again", workflow_id, error)
+                return None
+            elif settled and self.clock.monotonic() >= give_up:
+                raise _ambiguous(workflow_id, unaccounted, error)
+            yield Sleep(CLAIM_POLL_SECONDS)
+
+    def resume_creation(self, workflow_id: str, candidates: Sequence[str], claims: Claims = NO_CLAIMS) -> Operation[AlteryxJob | None]:
+        """Examine again the candidates of an earlier ambiguous creation (a retry's first step).
+
+        :return: the one candidate nobody else accounts for; None when all belong to others (the earlier
+            creation did not happen, so a new one may be sent).
+        :raises AlteryxAmbiguousJobError: it is still ambiguous.
+        """
+        workflow_id = server_id(workflow_id, "workflow_id")
+        mine, unaccounted = attribute(list(candidates), self.ledger.created((self.config.server_key, workflow_id)) | claims.taken(), claims.contested())
+        if mine is not None:
+            self.log.info("Job %s, a candidate of the earlier try's lost creation, belongs to no other caller: adopting it", mine)
+            return _of_workflow((yield from self.get_job(mine)), workflow_id)
+        if unaccounted:
+            raise _ambiguous(workflow_id, unaccounted, None)
+        return None
 
     def cancel_job(self, job_id: str) -> Operation[AlteryxJob]:
         """Cancel a queued or running job; a job that already finished is returned as it is.
 
-        The status is read first, so calling it twice (Airflow may kill a task more than once) is harmless.
+        The cancel request goes first and the job is read once after, so the cancel is sent even when
+        little time is left (a killed task); calling it twice is harmless.
+
+        :raises AlteryxUnsupportedError: the Server (legacy API, or before 2025.1) cannot cancel jobs.
         """
-        job = yield from self.get_job(job_id)
-        if job.is_terminal:
-            return job
+        job_id = server_id(job_id, "job_id")
         if self.legacy:
+            job = yield from self.get_job(job_id)
+            if job.is_terminal:
+                return job
             raise AlteryxUnsupportedError(
                 f"Cannot cancel job {job_id}: the legacy API (OAuth 1.0a) has no cancel endpoint. Cancel it in the Gallery's Jobs page."
             )
         try:
-            yield from self.request(ApiCall("DELETE", self._webapi_url(f"/v3/jobs/{quote(job_id)}")))
+            yield from self.request(self._webapi_call(ApiFamily.V3, "DELETE", f"/jobs/{job_id}", kind=CallKind.REPEATABLE))
         except AlteryxApiError as error:
-            if error.status not in (404, 405, 400):
+            if error.status not in (400, 404, 405):
                 raise
             job = yield from self.get_job(job_id)  # raises if the job itself is unknown
             if job.is_terminal:
@@ -508,56 +406,221 @@ class AlteryxApi:
         # Any 2xx means accepted; the job's state is read back rather than trusted from the answer's shape.
         return (yield from self.get_job(job_id))
 
-    def download_job_output(self, job_id: str, output_id: str, output_format: str) -> Operation[bytes]:
-        url = self._v1_url(f"/jobs/{quote(job_id)}/output/{quote(output_id)}")
-        data = yield from self.request(ApiCall("GET", url, params={"format": output_format}, expect="bytes"))
-        return bytes(data)
+    def download_job_output(self, job_id: str, output_id: str, output_format: str, sink: IO[bytes]) -> Operation[None]:
+        """Stream one output of a job into ``sink`` (started again from its beginning if a try fails)."""
+        job_id, output_id = server_id(job_id, "job_id"), server_id(output_id, "output_id")
+        yield from self.request(self._v1_call("GET", f"/jobs/{job_id}/output/{output_id}", params={"format": output_format}, expect="bytes", sink=sink))
 
-    def wait_for_job(self, job_id: str, *, poll_interval: float, deadline: float | None, log: Log) -> Operation[AlteryxJob]:
+    def wait_for_job(
+        self,
+        job_id: str,
+        *,
+        poll_interval: float,
+        deadline: float | None,
+        log: Log,
+        schedule: PollSchedule | None = None,
+        progress: JobProgress | None = None,
+    ) -> Operation[AlteryxJob]:
         """Poll until the job is ``Completed`` or ``Cancelled``, logging each status change with its duration.
 
+        Polls follow ``schedule`` (by default a fixed grid of ``poll_interval`` with an offset drawn from
+        the job id), so the period does not drift with answer times and jobs waited for together are
+        polled at spread-out moments.
+
         :param deadline: a wall-clock time (``time.time()``) after which :class:`AlteryxJobTimeoutError` is raised.
+        :param schedule: the poll times to follow, for a caller that already polled the job on it.
+        :param progress: the job's progress log, for a caller that already reported some of it.
+        :return: the finished job, read in full (disposition, messages, outputs).
+        :raises AlteryxJobTimeoutError: the job was still unfinished at ``deadline``; it carries the job.
         """
-        progress = _Progress(job_id, log)
+        schedule = schedule or PollSchedule(poll_interval, job_id)
+        progress = progress or JobProgress(job_id, log, schedule.clock)
+        ends = schedule.deadline(deadline)
         while True:
+            pause = schedule.pause(until=ends)
+            if pause > 0:
+                yield Sleep(pause)
             job = yield from self.get_job(job_id)
             progress.saw(job)
             if job.is_terminal:
                 return job
-            if deadline is not None and time.time() >= deadline:
+            if ends is not None and schedule.clock() >= ends:
                 raise AlteryxJobTimeoutError(f"Job {job_id} was still {job.status} when its time ran out ({progress.elapsed()} waited)", job)
-            pause = poll_interval if deadline is None else max(0.0, min(poll_interval, deadline - time.time()))
-            yield Sleep(pause)
+
+    # ---- schedules ---------------------------------------------------------------------------
+    def list_schedules(self) -> Operation[list[dict[str, Any]]]:
+        """The schedules the key can see, as the V3 list shows them (``id, name, workflowId, ownerId, runDateTime``).
+
+        :raises AlteryxUnsupportedError: the connection uses the legacy API, or the Server has no V3 schedules (before 2023.1).
+        """
+        data = yield from self._schedules("")
+        return self._parse("a list of schedules", lambda d: [dict(item) for item in _items(d)], data, "GET /schedules")
+
+    def get_schedule(self, schedule_id: str) -> Operation[dict[str, Any]]:
+        """One schedule in full (``ScheduleView``: iteration, priority, workerTag, enabled...).
+
+        :raises AlteryxNotFoundError: no such schedule, or the key cannot see it.
+        :raises AlteryxUnsupportedError: the Server has no V3 schedules (before 2023.1), or the legacy API.
+        """
+        schedule_id = server_id(schedule_id, "schedule_id")
+        data = yield from self._schedules(f"/{schedule_id}")
+        return self._parse("a schedule", _mapping, data, f"GET /schedules/{schedule_id}")
+
+    def _schedules(self, path: str) -> Operation[Any]:
+        unsupported = "Reading schedules needs the V3 API (Alteryx Server 2023.1 and later, OAuth 2.0)"
+        if self.legacy:
+            raise AlteryxUnsupportedError(f"{unsupported}; this connection uses the legacy API (auth_type oauth1). Use an OAuth 2.0 API key.")
+        try:
+            return (yield from self.request(self._webapi_call(ApiFamily.V3, "GET", f"/schedules{path}")))
+        except AlteryxNotFoundError:
+            if path:
+                raise
+            raise AlteryxUnsupportedError(f"{unsupported}; {self.config.base_url} answered 404 to GET /v3/schedules.") from None
 
 
-class _Progress:
-    """Logs what a person watching a job wants to know: each status, how long it lasted, and a heartbeat."""
+class PollSchedule:
+    """When to poll: on a fixed grid ``start + offset + k * interval`` of a monotonic clock.
 
-    def __init__(self, job_id: str, log: Log) -> None:
+    A grid, rather than sleeping the interval after each answer, keeps the period exact however long
+    answers take. The offset, spread over the interval by a stable hash of ``key`` (the job id), keeps
+    triggers deferred at the same moment from polling in lockstep. A slot missed entirely (an answer
+    slower than the interval) is skipped rather than made up in a burst.
+
+    :param interval: seconds between polls.
+    :param key: what the offset is drawn from; the same key always gets the same offset.
+    :param clock: a monotonic clock; tests inject a fake one.
+    :param offset: seconds to the first slot, instead of the one drawn from ``key``.
+    """
+
+    def __init__(self, interval: float, key: str, clock: Callable[[], float] = time.monotonic, offset: float | None = None) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.due = clock() + (spread(key, interval) if offset is None else offset)
+
+    def deadline(self, wall_deadline: float | None) -> float | None:
+        """A wall-clock deadline (``time.time()``) on this schedule's clock."""
+        return None if wall_deadline is None else self.clock() + (wall_deadline - time.time())
+
+    def pause(self, until: float | None = None) -> float:
+        """Seconds to wait for the next slot (0 when it is already due), which this consumes.
+
+        :param until: a time on :attr:`clock` the pause must not reach past (a deadline).
+        """
+        now = self.clock()
+        if now > self.due + self.interval:
+            self.due += (now - self.due) // self.interval * self.interval
+        due, self.due = self.due, self.due + self.interval
+        if until is not None:
+            due = min(due, until)
+        return max(0.0, due - now)
+
+
+def spread(key: str, interval: float) -> float:
+    """A stable offset in ``[0, interval)`` for ``key``: the same job polls at the same phase in any process."""
+    return zlib.crc32(key.encode()) / 2**32 * interval
+
+
+class JobProgress:
+    """Logs what a person watching a job wants to know, in a bounded number of lines.
+
+    One line per status change, one when the job finishes, and a heartbeat at most every
+    :data:`PROGRESS_EVERY_SECONDS` while nothing changes; the status found first is not a change and
+    goes unlogged (the change from it names it). Thousands of waits in one triggerer thus log about
+    one line per job, plus a few per second for the long ones.
+    """
+
+    def __init__(self, job_id: str, log: Log, clock: Callable[[], float] = time.monotonic) -> None:
         self.job_id = job_id
         self.log = log
-        self.started = self.since = self.last_log = time.monotonic()
+        self.clock = clock
+        self.started = self.since = self.last_log = clock()
         self.status: str | None = None
+        self.unknown_polls = 0
 
     def elapsed(self, since: float | None = None) -> str:
-        return _duration(time.monotonic() - (self.started if since is None else since))
+        return _duration(self.clock() - (self.started if since is None else since))
 
     def saw(self, job: AlteryxJob) -> None:
-        moment = time.monotonic()
-        if job.status != self.status:
-            if self.status is None:
-                self.log.info("Alteryx job %s is %s", self.job_id, job.status)
-            else:
+        """Note the job's status as last read; logs only a change, the end, or a due heartbeat.
+
+        :raises AlteryxProtocolError: the job showed a status the provider does not know for more than
+            :data:`UNKNOWN_STATUS_LIMIT` reads in a row (a wait without a timeout would never end).
+        """
+        self._check_known(job)
+        moment = self.clock()
+        if job.is_terminal:
+            self.log.info("Alteryx job %s finished: %s, after %s", self.job_id, job.outcome, self.elapsed())
+        elif job.status != self.status:
+            if self.status is not None:
                 self.log.info("Alteryx job %s was %s for %s, now %s", self.job_id, self.status, self.elapsed(self.since), job.status)
-            self.status, self.since, self.last_log = job.status, moment, moment
+            self.last_log = moment
         elif moment - self.last_log >= PROGRESS_EVERY_SECONDS:
             self.log.info("Alteryx job %s still %s after %s", self.job_id, job.status, self.elapsed(self.since))
             self.last_log = moment
-        if job.is_terminal:
-            self.log.info("Alteryx job %s finished: %s, after %s", self.job_id, job.outcome, self.elapsed())
+        if job.status != self.status:
+            self.status, self.since = job.status, moment
+
+    def _check_known(self, job: AlteryxJob) -> None:
+        if job.status_known:
+            self.unknown_polls = 0
+            return
+        self.unknown_polls += 1
+        if self.unknown_polls == 1:
+            self.log.warning(
+                "Alteryx job %s has status %r, which this provider does not know; treating it as unfinished for at most %d reads",
+                self.job_id,
+                job.status,
+                UNKNOWN_STATUS_LIMIT,
+            )
+        if self.unknown_polls > UNKNOWN_STATUS_LIMIT:
+            raise AlteryxProtocolError(
+                f"Alteryx job {self.job_id} kept the status {job.status!r}, which this provider does not know, for {self.unknown_polls} reads in a row; "
+                "it cannot tell whether the job will finish. Check the job on the Server, and report the status so the provider can learn it."
+            )
 
 
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def _items(data: Any) -> list[Any]:
+    """A list answer's items; an empty body counts as an empty list."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise TypeError("not a list")
+    return data
+
+
+def _mapping(data: Any) -> dict[str, Any]:
+    """An object answer's fields."""
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    return dict(data)
+
+
+def _v3_unavailable(error: AlteryxApiError) -> bool:
+    """Whether a V3 call's failure means "use /webapi/v1": 404 (no V3 jobs API before 2023.1) or 401 (on 2021.4
+    and 2022.1 V3 takes only a Curator's key). A refused token request is not: it fails V1 just the same."""
+    return error.family is ApiFamily.V3 and error.status in (401, 404)
+
+
+def _of_workflow(job: AlteryxJob, workflow_id: str) -> AlteryxJob:
+    """``job`` with its workflow filled in where the answer left it out (legacy answers give ``appId: null``)."""
+    return job if job.workflow_id is not None else dataclasses.replace(job, workflow_id=workflow_id)
+
+
+def _workflows(data: Any) -> list[AlteryxWorkflow]:
+    return [AlteryxWorkflow.from_api(item) for item in _items(data)]
+
+
+def _ambiguous(workflow_id: str, candidates: Sequence[str], error: AlteryxError | None) -> AlteryxAmbiguousJobError:
+    cause = f" after {error}" if error is not None else ""
+    return AlteryxAmbiguousJobError(
+        f"Creating a job for workflow {workflow_id} may have succeeded{cause}, but its answer was lost and the job cannot be told apart from "
+        f"{', '.join(candidates)}, which other callers may have created at the same moment. No other job was created. Check these jobs on "
+        "the Server (their questions' values show whose they are); a retry of this task examines them again before creating one.",
+        candidates=tuple(candidates),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import threading
 import time
@@ -11,14 +12,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER
-from oauthlib.oauth1 import Client as OAuth1Client
-from oauthlib.oauth2 import BackendApplicationClient
+from airflow_provider_alteryx.constants import ApiFamily, CallKind
+from airflow_provider_alteryx.hooks.config import ServerConfig
+from airflow_provider_alteryx.hooks.steps import ApiCall
+from airflow_provider_alteryx.utils.scrub import register_secret
 
-from airflow_provider_alteryx.hooks.api import ApiCall, ServerConfig
-
-# Refresh a token this long before it expires, so a call never goes out with a token about to lapse.
-TOKEN_REFRESH_LEAD_SECONDS = 60.0
+# A token is refreshed in the last part of its life: this share of it, at most MAX_REFRESH_LEAD seconds and
+# never more than half (a 20 s token is refreshed after 15 s, a one-hour token a minute before it lapses).
+REFRESH_SHARE = 0.25
+MAX_REFRESH_LEAD_SECONDS = 60.0
+# A token is not sent in its last seconds (or last tenth of a short life): it could lapse on the way.
+EXPIRY_MARGIN_SECONDS = 5.0
 # The documented lifetime, assumed when a token answer has no expires_in.
 DEFAULT_TOKEN_LIFETIME_SECONDS = 3600.0
 
@@ -28,6 +32,10 @@ def oauth1_headers(config: ServerConfig, call: ApiCall) -> dict[str, str]:
 
     The header form keeps the signature out of URLs, and so out of access and debug logs.
     """
+    # Imported where used (as all HTTP and OAuth libraries here): DAG files that only build operators stay cheap to parse.
+    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER
+    from oauthlib.oauth1 import Client as OAuth1Client
+
     client = OAuth1Client(config.api_key, client_secret=config.api_secret, signature_method=SIGNATURE_HMAC_SHA1, signature_type=SIGNATURE_TYPE_AUTH_HEADER)
     _, headers, _ = client.sign(call.full_url, http_method=call.method)
     return dict(headers)
@@ -35,24 +43,40 @@ def oauth1_headers(config: ServerConfig, call: ApiCall) -> dict[str, str]:
 
 def token_call(config: ServerConfig) -> ApiCall:
     """The client-credentials token request, with the credentials as form fields."""
+    from oauthlib.oauth2 import BackendApplicationClient
+
     body = BackendApplicationClient(client_id=config.api_key).prepare_request_body(include_client_id=True, client_secret=config.api_secret)
-    return ApiCall("POST", config.token_url, form=dict(parse_qsl(body)), expect="bytes", authenticated=False)
+    return ApiCall("POST", config.token_url, ApiFamily.TOKEN, kind=CallKind.REPEATABLE, form=dict(parse_qsl(body)), expect="bytes", authenticated=False)
 
 
 @dataclass(frozen=True)
 class Token:
+    """An OAuth 2.0 access token and, on the monotonic clock, when to refresh it and when it stops being usable."""
+
     value: str = field(repr=False)
-    expires_at: float  # time.monotonic()
+    refresh_at: float
+    expires_at: float
 
     @classmethod
-    def from_answer(cls, config: ServerConfig, body: bytes) -> Token:
-        parsed = BackendApplicationClient(client_id=config.api_key).parse_request_body_response(body.decode("utf-8-sig"))
-        lifetime = float(parsed.get("expires_in") or DEFAULT_TOKEN_LIFETIME_SECONDS)
-        return cls(value=parsed["access_token"], expires_at=time.monotonic() + lifetime)
+    def from_answer(cls, config: ServerConfig, call: ApiCall, body: bytes, now: float | None = None) -> Token:
+        """Read the token endpoint's answer.
 
-    @property
-    def fresh(self) -> bool:
-        return time.monotonic() < self.expires_at - TOKEN_REFRESH_LEAD_SECONDS
+        :raises AlteryxProtocolError: an answer without a usable ``access_token`` or ``expires_in``.
+        """
+        from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
+
+        try:
+            parsed = BackendApplicationClient(client_id=config.api_key).parse_request_body_response(body.decode("utf-8-sig"))
+            lifetime = float(parsed.get("expires_in") or DEFAULT_TOKEN_LIFETIME_SECONDS)
+            value = str(parsed["access_token"])
+        except (OAuth2Error, KeyError, TypeError, ValueError, UnicodeDecodeError) as problem:
+            raise call.unusable("a JSON token answer with access_token and expires_in", type(problem).__name__, body=body) from None
+        if not lifetime > 0:
+            raise call.unusable("a positive expires_in", f"expires_in {lifetime:g}", body=body)
+        register_secret(value)
+        now = time.monotonic() if now is None else now
+        lead = min(MAX_REFRESH_LEAD_SECONDS, lifetime * REFRESH_SHARE)
+        return cls(value=value, refresh_at=now + lifetime - lead, expires_at=now + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 10))
 
 
 CacheKey = tuple[str, str, str]  # (token URL, API key, digest of the API secret)
@@ -64,49 +88,101 @@ def token_cache_key(config: ServerConfig) -> CacheKey:
 
 
 class TokenCache:
-    """OAuth 2.0 tokens for every Server and key this process talks to.
+    """OAuth 2.0 tokens for every Server and key this process talks to: one fetch per token lifetime.
 
-    However many callers need a token at the same moment (threads, or triggers on one event loop),
-    one of them fetches it and the others wait for that answer.
+    However many callers need a token (threads, or triggers on one event loop), one fetches it and the
+    others wait for that same answer: no lock is held while the fetch retries or sleeps. While a token
+    is due for refresh but still valid, the callers that do not fetch keep using it.
+
+    :param clock: a monotonic clock; tests step a fake one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.fetches = 0
         self._tokens: dict[CacheKey, Token] = {}
         self._guard = threading.Lock()
-        self._thread_locks: dict[CacheKey, threading.Lock] = {}
-        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[CacheKey, asyncio.Lock]] = weakref.WeakKeyDictionary()
+        self._thread_fetches: dict[CacheKey, concurrent.futures.Future[Token]] = {}
+        self._loop_fetches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[CacheKey, asyncio.Future[Token]]] = weakref.WeakKeyDictionary()
 
-    def _fresh(self, key: CacheKey) -> Token | None:
-        token = self._tokens.get(key)
-        return token if token is not None and token.fresh else None
+    def _cached(self, key: CacheKey) -> tuple[Token | None, bool]:
+        """The token to use now (None if none is valid) and whether a refresh is due."""
+        token, now = self._tokens.get(key), self.clock()
+        if token is None or now >= token.expires_at:
+            return None, True
+        return token, now >= token.refresh_at
 
     def get(self, key: CacheKey, fetch: Callable[[], Token]) -> Token:
-        token = self._fresh(key)
-        if token is not None:
+        """The key's token, fetching it in this thread if no other thread is already doing so."""
+        token, due = self._cached(key)
+        if not due:
+            assert token is not None
             return token
         with self._guard:
-            lock = self._thread_locks.setdefault(key, threading.Lock())
-        with lock:
-            token = self._fresh(key)
-            if token is None:
-                token = self._tokens[key] = fetch()
-            return token
+            pending = self._thread_fetches.get(key)
+            leader = pending is None
+            if leader:
+                pending = self._thread_fetches[key] = concurrent.futures.Future()
+        assert pending is not None
+        if not leader:
+            return token if token is not None else pending.result()
+        try:
+            fresh = self._store(key, fetch())
+            pending.set_result(fresh)
+            return fresh
+        except BaseException as error:
+            pending.set_exception(error)
+            if token is not None:  # the refresh failed, but the old token is still valid
+                return token
+            raise
+        finally:
+            with self._guard:
+                del self._thread_fetches[key]
 
     async def aget(self, key: CacheKey, fetch: Callable[[], Awaitable[Token]]) -> Token:
-        token = self._fresh(key)
-        if token is not None:
+        """:meth:`get` for callers on an event loop: one fetch per loop, awaited by the loop's other callers."""
+        token, due = self._cached(key)
+        if not due:
+            assert token is not None
             return token
-        locks = self._loop_locks.setdefault(asyncio.get_running_loop(), {})
-        async with locks.setdefault(key, asyncio.Lock()):
-            token = self._fresh(key)
-            if token is None:
-                token = self._tokens[key] = await fetch()
-            return token
+        fetches = self._loop_fetches.setdefault(asyncio.get_running_loop(), {})
+        pending = fetches.get(key)
+        if pending is not None:
+            if token is not None:
+                return token
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if pending.cancelled():  # the caller that was fetching was cancelled, not this one: fetch here
+                    return await self.aget(key, fetch)
+                raise
+        pending = fetches[key] = asyncio.get_running_loop().create_future()
+        try:
+            fresh = self._store(key, await fetch())
+            pending.set_result(fresh)
+            return fresh
+        except asyncio.CancelledError:
+            pending.cancel()
+            raise
+        except BaseException as error:
+            pending.set_exception(error)
+            pending.exception()  # retrieved here, so an unawaited failure is not reported as never retrieved
+            if token is not None:
+                return token
+            raise
+        finally:
+            del fetches[key]
+
+    def _store(self, key: CacheKey, token: Token) -> Token:
+        self.fetches += 1
+        self._tokens[key] = token
+        return token
 
     def discard(self, key: CacheKey, token: Token) -> None:
         """Forget a token the Server refused, unless another caller already replaced it."""
-        if self._tokens.get(key) is token:
-            del self._tokens[key]
+        with self._guard:
+            if self._tokens.get(key) is token:
+                del self._tokens[key]
 
     def clear(self) -> None:
         self._tokens.clear()

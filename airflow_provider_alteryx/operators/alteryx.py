@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
 
-from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxJobTimeoutError
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.constants import StateKey, XComKey
+from airflow_provider_alteryx.exceptions import AlteryxAmbiguousJobError, AlteryxError, AlteryxInputError, AlteryxJobTimeoutError
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, check_hook_params
+from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
+from airflow_provider_alteryx.hooks.jobs import JobRequest, parse_priority
 from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
+from airflow_provider_alteryx.utils import storage
+from airflow_provider_alteryx.utils.claims import TaskInstanceClaims
 from airflow_provider_alteryx.utils.outcome import cancel_outcome, check_outcome, job_from_event
+from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, optional_seconds, seconds
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, TaskInstanceKey
 
-# Where a try's job id is kept across retries (Airflow 3.3+ task state). Renaming it breaks in-flight retries.
-JOB_STATE_KEY = "alteryx_job_id"
-WORKFLOW_URL_XCOM = "workflow_url"
+# Cancels started by on_kill, by job id: a second kill signal waits for the first cancel instead of sending another.
+_KILL_CANCELS: dict[str, threading.Thread] = {}
 
 
 class AlteryxWorkflowLink(BaseOperatorLink):
@@ -30,7 +34,7 @@ class AlteryxWorkflowLink(BaseOperatorLink):
     name = "Alteryx Server"
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        return XCom.get_value(key=WORKFLOW_URL_XCOM, ti_key=ti_key) or ""
+        return XCom.get_value(key=XComKey.WORKFLOW_URL, ti_key=ti_key) or ""
 
 
 class AlteryxRunWorkflowOperator(BaseOperator):
@@ -47,6 +51,9 @@ class AlteryxRunWorkflowOperator(BaseOperator):
     .. seealso:: ``example_dags/`` for sequential, simultaneous (mapped) and nested runs.
 
     :param workflow_id: the workflow (app) to run. Templated.
+    :param workflow_name: the workflow's name instead of its id (exactly one of the two), resolved
+        through the workflow list when the task runs; no match or several fail before any job exists,
+        listing the candidates. The XComs and the link show the resolved id. Templated.
     :param questions: question answers, ``{name: value}`` or ``[{"name": ..., "value": ...}]``. Templated.
     :param priority: ``Default``, ``Low``, ``Medium``, ``High`` or ``Critical`` (the Server ignores it
         unless the key's user may prioritise jobs).
@@ -58,14 +65,18 @@ class AlteryxRunWorkflowOperator(BaseOperator):
     :param deferrable: wait in the triggerer instead of the worker. Default: ``[operators] default_deferrable``.
     :param poll_interval: seconds between job status checks.
     :param timeout: longest wait for the job, in seconds; then the job is cancelled (where the Server
-        can) and the task fails. Unlike ``execution_timeout`` it also holds while deferred. None: no limit.
+        can) and the task fails. None: no limit. The task's ``execution_timeout`` is honoured the same
+        way while deferred (Airflow itself does not apply it to deferred tasks); the earlier one wins.
     :param fail_on_warning: fail the task when the job ends with disposition ``Warning``.
     :param cancel_on_kill: cancel the job when the task is killed (marked failed or success, or cleared).
     :param output_dir: download the job's outputs into ``<output_dir>/<job id>/`` (first listed format
-        of each); the paths are pushed to XCom as ``output_files``. Templated.
+        of each); a local path or any Airflow object-storage URL (``s3://...``, ``file://...``) that tasks on
+        other workers can read. The paths or URLs are pushed to XCom as ``output_files``. Templated.
+    :param hook_params: tuning of the hook, e.g. ``{"retry_limit": 20, "request_timeout": 30}``
+        (see :class:`~airflow_provider_alteryx.hooks.alteryx.AlteryxServerHook`); checked when the DAG is parsed.
     """
 
-    template_fields: Sequence[str] = ("workflow_id", "questions", "output_dir")
+    template_fields: Sequence[str] = ("workflow_id", "workflow_name", "questions", "output_dir")
     template_fields_renderers = {"questions": "json"}
     operator_extra_links = (AlteryxWorkflowLink(),)
     ui_color = "#0078c0"
@@ -74,7 +85,8 @@ class AlteryxRunWorkflowOperator(BaseOperator):
     def __init__(
         self,
         *,
-        workflow_id: str,
+        workflow_id: str | None = None,
+        workflow_name: str | None = None,
         questions: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         priority: str | None = None,
         worker_tag: str | None = None,
@@ -87,51 +99,81 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         fail_on_warning: bool = False,
         cancel_on_kill: bool = True,
         output_dir: str | None = None,
+        hook_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if (workflow_id is None) == (workflow_name is None):
+            raise AlteryxInputError("Give exactly one of workflow_id (the workflow's 24-character id) and workflow_name (its name on the Server).")
         self.workflow_id = workflow_id
+        self.workflow_name = workflow_name
         self.questions = questions
-        self.priority = priority
+        # Checked now, when the DAG file is parsed: a wrong value fails there, not after a job exists.
+        self.priority = parse_priority(priority)
         self.worker_tag = worker_tag
         self.credential_id = credential_id
         self.alteryx_conn_id = alteryx_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
+        self.poll_interval = seconds(poll_interval, "poll_interval", minimum=MIN_POLL_INTERVAL)
+        self.timeout = optional_seconds(timeout, "timeout")
         self.fail_on_warning = fail_on_warning
         self.cancel_on_kill = cancel_on_kill
         self.output_dir = output_dir
+        self.hook_params = check_hook_params(hook_params)
         self.job_id: str | None = None
+        # The finished job and where its outputs went, for OpenLineage once the task completes.
+        self._finished: tuple[AlteryxJob, list[str]] | None = None
 
     @cached_property
     def hook(self) -> AlteryxServerHook:
-        return AlteryxServerHook(self.alteryx_conn_id)
+        return AlteryxServerHook(self.alteryx_conn_id, **self.hook_params)
 
     def execute(self, context: Context) -> str:
         ti = context["ti"]
-        self._publish_workflow_link(ti)
-        job = self._job_of_earlier_try(context) or self._submit(context)
+        # The templated arguments, as rendered: checked before anything is sent to the Server.
+        workflow_id = self.workflow_id if self.workflow_name is None else self._resolve(self.workflow_name)
+        request = JobRequest.build(workflow_id, self.questions, self.priority, self.worker_tag, self.credential_id)
+        self._publish_workflow_link(ti, request.workflow_id)
+        job = self._job_of_earlier_try(context, request) or self._submit(context, request)
         self.job_id = job.id
-        ti.xcom_push(key="job_id", value=job.id)
-        ti.xcom_push(key="job_url", value=self.hook.job_url(job.id))
+        ti.xcom_push(key=XComKey.JOB_ID, value=job.id)
+        ti.xcom_push(key=XComKey.JOB_URL, value=self.hook.job_url(job.id))
         if not self.wait_for_completion:
             return job.id
-        return self._finish(context, self._wait(job))
+        return self._finish(context, self._wait(job, ti))
 
-    def _publish_workflow_link(self, ti: Any) -> None:
-        workflow_url = self.hook.workflow_url(self.workflow_id)
-        ti.xcom_push(key=WORKFLOW_URL_XCOM, value=workflow_url)
+    def _resolve(self, name: str) -> str:
+        workflow = self.hook.find_workflow(name)
+        self.log.info("Workflow %r is %s", name, workflow)
+        return workflow.id
+
+    def _publish_workflow_link(self, ti: Any, workflow_id: str) -> None:
+        workflow_url = self.hook.workflow_url(workflow_id)
+        ti.xcom_push(key=XComKey.WORKFLOW_URL, value=workflow_url)
         link = AlteryxWorkflowLink()
         if hasattr(link, "xcom_key"):
             # Airflow 3 shows links from this XCom, written at the task's end; writing it now shows the
             # button while the job runs. Airflow 2 computes links on demand through get_link().
             ti.xcom_push(key=link.xcom_key, value=workflow_url)
 
-    def _wait(self, job: AlteryxJob) -> AlteryxJob:
+    def _deadline(self, ti: Any) -> tuple[float | None, str]:
+        """When the wait must end (wall clock), and which limit says so: ``timeout`` from now, or
+        ``execution_timeout`` from the try's start (which Airflow does not apply while a task is deferred)."""
+        limits: list[tuple[float, str]] = []
+        if self.timeout is not None:
+            limits.append((time.time() + self.timeout, f"timeout of {self.timeout:g} s"))
+        if self.execution_timeout is not None:
+            started = ti.start_date.timestamp() if getattr(ti, "start_date", None) else time.time()
+            limits.append((started + self.execution_timeout.total_seconds(), f"execution_timeout of {self.execution_timeout}"))
+        return min(limits) if limits else (None, "")
+
+    def _wait(self, job: AlteryxJob, ti: Any) -> AlteryxJob:
         """The finished job: polled here, or (deferrable) handed to the trigger unless already finished."""
+        deadline, limit = self._deadline(ti)
         if self.deferrable:
+            from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger  # only a deferring task needs it
+
             job = self.hook.get_job(job.id)
             if not job.is_terminal:
                 self.defer(
@@ -139,22 +181,37 @@ class AlteryxRunWorkflowOperator(BaseOperator):
                         job_id=job.id,
                         alteryx_conn_id=self.alteryx_conn_id,
                         poll_interval=self.poll_interval,
-                        deadline=None if self.timeout is None else time.time() + self.timeout,
+                        deadline=deadline,
+                        deadline_reason=limit or None,
                         fail_on_warning=self.fail_on_warning,
                         cancel_on_kill=self.cancel_on_kill,
+                        hook_params=self.hook_params,
                     ),
                     method_name="execute_complete",
                 )
             return job
         try:
-            return self.hook.wait_for_job(job.id, poll_interval=self.poll_interval, timeout=self.timeout)
+            return self.hook.wait_for_job(job.id, poll_interval=self.poll_interval, timeout=None if deadline is None else max(deadline - time.time(), 0.001))
         except AlteryxJobTimeoutError as timeout:
-            raise AlteryxJobTimeoutError(f"{timeout}; the job was {self._cancel(job.id)}", timeout.job) from None
+            raise AlteryxJobTimeoutError(f"{timeout} (the {limit} passed); the job was {self._cancel(job.id)}", timeout.job) from None
 
-    def _job_of_earlier_try(self, context: Context) -> AlteryxJob | None:
-        """The job an earlier try of this task started, if it is still queued or running."""
+    def _job_of_earlier_try(self, context: Context, request: JobRequest) -> AlteryxJob | None:
+        """The job an earlier try of this task started, if it is still queued or running.
+
+        An earlier try whose creation stayed ambiguous left its candidates: they are examined again,
+        and one that no other caller accounts for is this task's job (raises while still ambiguous).
+        """
         store = context.get("task_state_store")
-        job_id = store.get(JOB_STATE_KEY) if store is not None else None
+        if store is None:
+            return None
+        candidates = store.get(StateKey.JOB_CANDIDATES)
+        if isinstance(candidates, list) and candidates:
+            job = self.hook.resume_creation(request.workflow_id, [str(c) for c in candidates], claims=self._claims(context))
+            store.set(StateKey.JOB_CANDIDATES, None)
+            if job is not None:
+                store.set(StateKey.JOB_ID, job.id)
+            return job
+        job_id = store.get(StateKey.JOB_ID)
         if not job_id:
             return None
         try:
@@ -162,8 +219,8 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         except AlteryxError as error:
             self.log.warning("Cannot read job %s of an earlier try (%s); submitting a new one", job_id, error)
             return None
-        if job.workflow_id not in (None, self.workflow_id):
-            self.log.info("The earlier try's job %s ran workflow %s, not %s; submitting a new one", job.id, job.workflow_id, self.workflow_id)
+        if job.workflow_id not in (None, request.workflow_id):
+            self.log.info("The earlier try's job %s ran workflow %s, not %s; submitting a new one", job.id, job.workflow_id, request.workflow_id)
             return None
         if job.is_terminal:
             self.log.info("The earlier try's job %s has finished (%s); submitting a new one", job.id, job.outcome)
@@ -171,13 +228,27 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         self.log.info("Re-attaching to job %s of an earlier try, which is still %s", job.id, job.status)
         return job
 
-    def _submit(self, context: Context) -> AlteryxJob:
-        job = self.hook.run_workflow(self.workflow_id, self.questions, self.priority, self.worker_tag, self.credential_id)
-        self.log.info("Created Alteryx job %s for workflow %s (%s)", job.id, self.workflow_id, job.status)
+    def _submit(self, context: Context, request: JobRequest) -> AlteryxJob:
         store = context.get("task_state_store")
+        try:
+            job = self.hook.run_workflow(
+                request.workflow_id, list(request.answers), request.priority, request.worker_tag, request.credential_id, claims=self._claims(context)
+            )
+        except AlteryxAmbiguousJobError as ambiguous:
+            if store is not None:  # the retry examines these again instead of creating another job
+                store.set(StateKey.JOB_CANDIDATES, list(ambiguous.candidates))
+            raise
+        self.log.info("Created Alteryx job %s for workflow %s (%s)", job.id, request.workflow_id, job.status)
         if store is not None:
-            store.set(JOB_STATE_KEY, job.id)
+            store.set(StateKey.JOB_ID, job.id)
         return job
+
+    def _claims(self, context: Context) -> Claims:
+        """Other Alteryx tasks of this DAG run, whose jobs a lost creation must never be attributed to (Airflow 3)."""
+        if context.get("task_state_store") is None or self.dag is None:
+            return NO_CLAIMS
+        task_ids = [task.task_id for task in self.dag.tasks if _creates_jobs(task)]
+        return TaskInstanceClaims(context["ti"], task_ids or [self.task_id])
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after :class:`AlteryxJobTrigger` fired: validate its event and judge the job."""
@@ -185,15 +256,39 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 
     def _finish(self, context: Context, job: AlteryxJob) -> str:
         ti = context["ti"]
-        ti.xcom_push(key="job", value=job.to_dict())
+        ti.xcom_push(key=XComKey.JOB, value=job.to_dict())
         check_outcome(self.log, job, fail_on_warning=self.fail_on_warning)
+        saved = self._download_outputs(job) if self.output_dir else []
         if self.output_dir:
-            ti.xcom_push(key="output_files", value=self._download_outputs(job))
+            ti.xcom_push(key=XComKey.OUTPUT_FILES, value=saved)
+        self._finished = (job, saved)
         return job.id
 
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage (with its provider installed): the Alteryx job as the ``alteryx`` run facet (Server, API,
+        workflow id and name, job id, disposition) and the outputs as datasets: where the task saved them, else
+        their names under the Server's namespace."""
+        if self._finished is None:
+            return None
+        from airflow_provider_alteryx.utils.lineage import operator_lineage
+
+        job, saved = self._finished
+        return operator_lineage(server=self.hook.config.base_url, api=self.hook.api_in_use(), workflow_name=self._workflow_name(job), job=job, saved=saved)
+
+    def _workflow_name(self, job: AlteryxJob) -> str | None:
+        if self.workflow_name is not None or job.workflow_id is None:
+            return self.workflow_name
+        try:
+            return self.hook.get_workflow(job.workflow_id).name
+        except AlteryxError as error:  # lineage must never fail the task
+            self.log.warning("No workflow name for OpenLineage: %s", error)
+            return None
+
     def _download_outputs(self, job: AlteryxJob) -> list[str]:
-        folder = Path(self.output_dir or ".") / job.id
-        saved = [str(self.hook.download_job_output(job.id, output.id, output.formats[0], folder / output.name)) for output in job.outputs if output.formats]
+        folder = storage.join(self.output_dir or ".", job.id)
+        saved = [
+            self.hook.download_job_output(job.id, output.id, output.formats[0], storage.join(folder, output.name)) for output in job.outputs if output.formats
+        ]
         self.log.info("Downloaded %d output(s) of job %s into %s", len(saved), job.id, folder)
         return saved
 
@@ -206,7 +301,37 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         return cancel_outcome(job)
 
     def on_kill(self) -> None:
-        """Cancel the job when the task is killed in the worker (marked failed or success, or cleared)."""
-        if self.cancel_on_kill and self.job_id:
+        """Cancel the job when the task is killed in the worker (marked failed or success, or cleared).
+
+        Airflow calls this from a signal handler that interrupts the task's own work, and may signal
+        again; so the cancel runs once, on its own thread, and this waits for it at most
+        ``[triggerer] on_kill_timeout`` seconds.
+        """
+        if not (self.cancel_on_kill and self.job_id):
+            return
+        cancel = _KILL_CANCELS.get(self.job_id)
+        if cancel is None:
             self.log.info("Task killed: cancelling Alteryx job %s", self.job_id)
-            self.log.info("Alteryx job %s was %s", self.job_id, self._cancel(self.job_id))
+            cancel = _KILL_CANCELS[self.job_id] = threading.Thread(
+                target=self._log_cancel, args=(self.job_id,), name=f"cancel-alteryx-job-{self.job_id}", daemon=True
+            )
+            cancel.start()
+        from airflow_provider_alteryx.triggers.alteryx import on_kill_timeout
+
+        bound = on_kill_timeout()
+        cancel.join(bound)
+        if cancel.is_alive():
+            self.log.error("Cancelling Alteryx job %s did not finish within %s s ([triggerer] on_kill_timeout); cancel it on the Server", self.job_id, bound)
+
+    def _log_cancel(self, job_id: str) -> None:
+        try:
+            self.log.info("Alteryx job %s was %s", job_id, self._cancel(job_id))
+        finally:
+            # Done: a later kill (a retry's, or in tests) cancels afresh, which is harmless for a finished job.
+            _KILL_CANCELS.pop(job_id, None)
+
+
+def _creates_jobs(task: Any) -> bool:
+    """Whether a DAG's task is an Alteryx run (a mapped one is a MappedOperator naming its operator class)."""
+    operator_class = getattr(task, "operator_class", None)
+    return isinstance(task, AlteryxRunWorkflowOperator) or (isinstance(operator_class, type) and issubclass(operator_class, AlteryxRunWorkflowOperator))

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, BaseSensorOperator, conf
 
+from airflow_provider_alteryx.constants import XComKey
 from airflow_provider_alteryx.exceptions import AlteryxJobTimeoutError
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, check_hook_params
 from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
 from airflow_provider_alteryx.utils.outcome import check_outcome, job_from_event
+from airflow_provider_alteryx.utils.validation import server_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -28,6 +29,7 @@ class AlteryxJobSensor(BaseSensorOperator):
     :param alteryx_conn_id: the Airflow connection to the Server.
     :param fail_on_warning: fail when the job ends with disposition ``Warning``.
     :param deferrable: wait in the triggerer instead of the worker. Default: ``[operators] default_deferrable``.
+    :param hook_params: tuning of the hook, e.g. ``{"retry_limit": 20}``; checked when the DAG is parsed.
 
     ``poke_interval``, ``timeout``, ``mode`` and ``soft_fail`` work as for every sensor.
     """
@@ -41,9 +43,11 @@ class AlteryxJobSensor(BaseSensorOperator):
         alteryx_conn_id: str = AlteryxServerHook.default_conn_name,
         fail_on_warning: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.hook_params = check_hook_params(hook_params)
         self.job_id = job_id
         self.alteryx_conn_id = alteryx_conn_id
         self.fail_on_warning = fail_on_warning
@@ -51,7 +55,7 @@ class AlteryxJobSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> AlteryxServerHook:
-        return AlteryxServerHook(self.alteryx_conn_id)
+        return AlteryxServerHook(self.alteryx_conn_id, **self.hook_params)
 
     def poke(self, context: Context) -> bool:
         job = self.hook.get_job(self.job_id)
@@ -62,11 +66,14 @@ class AlteryxJobSensor(BaseSensorOperator):
         return True
 
     def execute(self, context: Context) -> Any:
+        self.job_id = server_id(self.job_id, "job_id")  # as rendered: checked before any request
         if not self.deferrable:
             return super().execute(context)
         job = self.hook.get_job(self.job_id)
         if job.is_terminal:
             return self._finish(context, job)
+        from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger  # only a deferring task needs it
+
         self.defer(
             trigger=AlteryxJobTrigger(
                 job_id=job.id,
@@ -76,6 +83,7 @@ class AlteryxJobSensor(BaseSensorOperator):
                 fail_on_warning=self.fail_on_warning,
                 cancel_on_kill=False,
                 cancel_on_timeout=False,
+                hook_params=self.hook_params,
             ),
             method_name="execute_complete",
         )
@@ -88,6 +96,6 @@ class AlteryxJobSensor(BaseSensorOperator):
         return self._finish(context, job)
 
     def _finish(self, context: Context, job: AlteryxJob) -> str:
-        context["ti"].xcom_push(key="job", value=job.to_dict())
+        context["ti"].xcom_push(key=XComKey.JOB, value=job.to_dict())
         check_outcome(self.log, job, fail_on_warning=self.fail_on_warning)
         return job.id

@@ -2,19 +2,114 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+import time
+import weakref
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
+from airflow.providers.common.compat.sdk import conf
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.utils.state import TaskInstanceState
+from tenacity import AsyncRetrying, stop_after_attempt, wait_fixed
 
+from airflow_provider_alteryx.constants import EventStatus
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxJobTimeoutError
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, check_hook_params
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.utils.outcome import cancel_outcome, describe_failure, event_status
+from airflow_provider_alteryx.utils.scrub import scrub
+from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, seconds, server_id
 
 # A trigger may wait for hours: ride out Server blips of a few minutes before giving up
 # (exponential backoff with jitter, capped at 60 s between tries).
 TRIGGER_RETRY_LIMIT = 10
+# Reading a task's state in on_kill: tries, and the pause between them.
+STATE_READ_TRIES = 3
+STATE_READ_PAUSE = 1.0
+
+try:
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+    from asgiref.sync import sync_to_async
+
+    HAS_TASK_SDK = True
+except ImportError:  # Airflow 2
+    HAS_TASK_SDK = False
+
+# Triggers on one event loop share one hook per connection, so the connection is looked up (and its secret
+# masked) once for all of them rather than once per trigger: 5,000 lookups cost seconds of the loop. A hook
+# older than this is replaced for new triggers, so edits to the connection reach new waits.
+SHARED_HOOK_SECONDS = 300.0
+_SHARED_HOOKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], tuple[float, AlteryxServerHook]]] = weakref.WeakKeyDictionary()
+_CONFIG_LOCKS: weakref.WeakKeyDictionary[AlteryxServerHook, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def shared_hook(conn_id: str, hook_params: dict[str, Any]) -> AlteryxServerHook:
+    """The running event loop's hook for ``conn_id`` and ``hook_params`` (a new one outside a loop, or once the shared one is old)."""
+    params = {"retry_limit": TRIGGER_RETRY_LIMIT, **hook_params}
+    try:
+        hooks = _SHARED_HOOKS.setdefault(asyncio.get_running_loop(), {})
+    except RuntimeError:
+        return AlteryxServerHook(conn_id, **params)
+    key = (conn_id, json.dumps(params, sort_keys=True))
+    made, hook = hooks.get(key, (0.0, None))
+    if hook is None or time.monotonic() - made > SHARED_HOOK_SECONDS:
+        hook = AlteryxServerHook(conn_id, **params)
+        hooks[key] = (time.monotonic(), hook)
+    return hook
+
+
+async def configure_once(hook: AlteryxServerHook) -> None:
+    """Read the hook's connection once however many triggers start on it at the same moment (the others wait for that read)."""
+    async with _CONFIG_LOCKS.setdefault(hook, asyncio.Lock()):
+        await hook.aconfig()
+
+
+# Kill-time cancels in flight: a strong reference keeps each one running after the trigger's own task ended.
+_CANCELS_IN_FLIGHT: set[asyncio.Task[None]] = set()
+
+
+def on_kill_timeout() -> float:
+    """Seconds a cancel on kill may take: Airflow's ``[triggerer] on_kill_timeout``."""
+    return conf.getfloat("triggerer", "on_kill_timeout", fallback=30.0)
+
+
+async def _run_to_completion(work: Coroutine[Any, Any, None], log: Any) -> None:
+    """Run ``work`` to its end even though the caller is cancelled meanwhile.
+
+    While removing a trigger, Airflow cancels it again about once a second; left alone, that
+    interrupts a cancel sent in ``on_kill`` after about a second and swallows the interruption. The
+    work must bound its own duration: this waits for it however often it is cancelled.
+    """
+    task = asyncio.ensure_future(work)
+    _CANCELS_IN_FLIGHT.add(task)
+    task.add_done_callback(_CANCELS_IN_FLIGHT.discard)
+    interrupted = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not interrupted:
+                log.info("Cancelled again while cancelling the Alteryx job; finishing the cancel first")
+            interrupted = True
+
+
+async def _task_state(dag_id: str, run_id: str, task_id: str, map_index: int) -> str | None:
+    """A task instance's state through the Task SDK (None: no state, e.g. cleared, or the row is gone).
+
+    :raises Exception: the last error when all :data:`STATE_READ_TRIES` tries failed.
+    """
+    read = sync_to_async(RuntimeTaskInstance.get_task_states)
+    retrying = AsyncRetrying(stop=stop_after_attempt(STATE_READ_TRIES), wait=wait_fixed(STATE_READ_PAUSE), reraise=True)
+    states: dict[str, dict[str, Any]] = await retrying(read, dag_id=dag_id, map_index=map_index, task_ids=[task_id], run_ids=[run_id])
+    # The Execution API keys mapped instances as "<task_id>_<map_index>".
+    key = task_id if map_index < 0 else f"{task_id}_{map_index}"
+    return states.get(run_id, {}).get(key)
+
+
+def _ti_name(ti: Any) -> str:
+    return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}" + (f"[{ti.map_index}]" if ti.map_index >= 0 else "")
 
 
 class AlteryxJobTrigger(BaseTrigger):
@@ -33,6 +128,8 @@ class AlteryxJobTrigger(BaseTrigger):
     :param cancel_on_kill: cancel the job when a user marks the task failed or success, or clears it
         (Airflow 3.3 and later call :meth:`on_kill`).
     :param cancel_on_timeout: cancel the job when the deadline passes.
+    :param deadline_reason: which limit set ``deadline`` (e.g. ``execution_timeout of 1:00:00``), for the message.
+    :param hook_params: tuning of the hook (see :func:`~airflow_provider_alteryx.hooks.alteryx.check_hook_params`).
     """
 
     def __init__(
@@ -44,15 +141,19 @@ class AlteryxJobTrigger(BaseTrigger):
         fail_on_warning: bool = False,
         cancel_on_kill: bool = True,
         cancel_on_timeout: bool = True,
+        deadline_reason: str | None = None,
+        hook_params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.job_id = job_id
+        self.job_id = server_id(job_id, "job_id")
         self.alteryx_conn_id = alteryx_conn_id
-        self.poll_interval = poll_interval
-        self.deadline = deadline
+        self.poll_interval = seconds(poll_interval, "poll_interval", minimum=MIN_POLL_INTERVAL)
+        self.deadline = None if deadline is None else seconds(deadline, "deadline")
         self.fail_on_warning = fail_on_warning
         self.cancel_on_kill = cancel_on_kill
         self.cancel_on_timeout = cancel_on_timeout
+        self.deadline_reason = deadline_reason
+        self.hook_params = check_hook_params(hook_params)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -65,33 +166,46 @@ class AlteryxJobTrigger(BaseTrigger):
                 "fail_on_warning": self.fail_on_warning,
                 "cancel_on_kill": self.cancel_on_kill,
                 "cancel_on_timeout": self.cancel_on_timeout,
+                "deadline_reason": self.deadline_reason,
+                "hook_params": self.hook_params,
             },
         )
 
+    # Chosen on first use and kept for the trigger's life (its wait and its cancel).
+    _alteryx_hook: AlteryxServerHook | None = None
+
     def _hook(self) -> AlteryxServerHook:
-        return AlteryxServerHook(self.alteryx_conn_id, retry_limit=TRIGGER_RETRY_LIMIT)
+        """The trigger's hook, shared with the other triggers of its connection on this event loop."""
+        if self._alteryx_hook is None:
+            self._alteryx_hook = shared_hook(self.alteryx_conn_id, self.hook_params)
+        return self._alteryx_hook
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
         try:
+            await configure_once(hook)
             job = await hook.await_job(self.job_id, poll_interval=self.poll_interval, deadline=self.deadline, log=self.log)
         except AlteryxJobTimeoutError as timeout:
             yield TriggerEvent(await self._timed_out(hook, timeout))
             return
-        except AlteryxError as error:
-            yield TriggerEvent({"status": "error", "job_id": self.job_id, "message": f"Waiting for Alteryx job {self.job_id} failed: {error}"})
+        except Exception as error:  # the task must learn of any failure: a raw one would only reach the triggerer's log
+            message = f"Waiting for Alteryx job {self.job_id} failed: {error if isinstance(error, AlteryxError) else f'{type(error).__name__}: {error}'}"
+            yield TriggerEvent({"status": EventStatus.ERROR, "job_id": self.job_id, "message": scrub(message)})
             return
         status = event_status(job, fail_on_warning=self.fail_on_warning)
-        message = f"Alteryx job {job.id} succeeded ({job.outcome})" if status == "success" else describe_failure(job, fail_on_warning=self.fail_on_warning)
+        message = (
+            f"Alteryx job {job.id} succeeded ({job.outcome})" if status == EventStatus.SUCCESS else describe_failure(job, fail_on_warning=self.fail_on_warning)
+        )
         yield TriggerEvent({"status": status, "job": job.to_dict(), "message": message})
 
-    async def _timed_out(self, hook: AlteryxServerHook, timeout: AlteryxJobTimeoutError) -> dict[str, Any]:
-        job, outcome = timeout.job, "left running"
+    async def _timed_out(self, hook: AlteryxServerHook, expired: AlteryxJobTimeoutError) -> dict[str, Any]:
+        job, outcome = expired.job, "left running"
         if self.cancel_on_timeout:
-            job, outcome = await self._cancel(hook, timeout.job)
-        message = f"{timeout}; the job was {outcome}"
+            job, outcome = await self._cancel(hook, expired.job)
+        reason = f" (the {self.deadline_reason} passed)" if self.deadline_reason else ""
+        message = f"{expired}{reason}; the job was {outcome}"
         self.log.error(message)
-        return {"status": "timeout", "job": job.to_dict(), "message": message}
+        return {"status": EventStatus.TIMEOUT, "job": job.to_dict(), "message": message}
 
     async def _cancel(self, hook: AlteryxServerHook, job: AlteryxJob) -> tuple[AlteryxJob, str]:
         try:
@@ -102,11 +216,59 @@ class AlteryxJobTrigger(BaseTrigger):
         return cancelled, cancel_outcome(cancelled)
 
     async def on_kill(self) -> None:
-        """Cancel the job when a user kills the deferred task (mark failed or success, or clear)."""
+        """Cancel the job when a user killed the deferred task (mark failed or success, or clear).
+
+        Airflow 3.3.0-3.3.2 also call this on a trigger that merely moved to another triggerer
+        (apache/airflow#73454). The task instance's state tells the two apart: a user's action takes it
+        out of ``deferred`` before the trigger is removed; a move leaves it ``deferred``, and the job is
+        kept. The decision and the cancel run to the end however often Airflow cancels the trigger
+        meanwhile, bounded by ``[triggerer] on_kill_timeout``.
+        """
         if self.cancel_on_kill:
+            await _run_to_completion(self._cancel_if_killed_by_user(), self.log)
+
+    async def _cancel_if_killed_by_user(self) -> None:
+        bound = on_kill_timeout()
+        try:
+            async with asyncio.timeout(bound):
+                if not await self._killed_by_user():
+                    return
+                _, outcome = await self._cancel(self._hook(), AlteryxJob(id=self.job_id))
+                self.log.info("Alteryx job %s was %s", self.job_id, outcome)
+        except TimeoutError:
+            self.log.error(
+                "Cancelling Alteryx job %s did not finish within [triggerer] on_kill_timeout (%s s); it may still be running: cancel it on the Server",
+                self.job_id,
+                bound,
+            )
+
+    async def _killed_by_user(self) -> bool:
+        """Whether the task left ``deferred`` (a user's action), read from Airflow; False when unknown."""
+        ti = getattr(self, "task_instance", None)
+        if ti is None or not HAS_TASK_SDK:
+            # Airflow 2 never calls on_kill on triggers; without a task instance there is nothing to ask.
             self.log.info("Task killed while waiting: cancelling Alteryx job %s", self.job_id)
-            _, outcome = await self._cancel(self._hook(), AlteryxJob(id=self.job_id))
-            self.log.info("Alteryx job %s was %s", self.job_id, outcome)
+            return True
+        try:
+            state = await _task_state(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+        except Exception as error:
+            # An orphaned job can be found and cancelled by hand; a wrongly cancelled one is lost work.
+            self.log.error(
+                "Could not read the state of task %s (%s) after %d tries, so cannot tell a user's kill from a move to another triggerer; "
+                "leaving Alteryx job %s running. If a user did kill the task, cancel the job on the Server.",
+                _ti_name(ti),
+                error,
+                STATE_READ_TRIES,
+                self.job_id,
+            )
+            return False
+        if state == TaskInstanceState.DEFERRED:
+            self.log.info(
+                "Task %s is still deferred: this trigger moved to another triggerer, which keeps waiting for Alteryx job %s", _ti_name(ti), self.job_id
+            )
+            return False
+        self.log.info("Task %s was killed (now %s): cancelling Alteryx job %s", _ti_name(ti), state or "cleared", self.job_id)
+        return True
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(job_id={self.job_id!r}, alteryx_conn_id={self.alteryx_conn_id!r}, deadline={self.deadline!r})"

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_alteryx.constants import Disposition, EventStatus
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxJobError, AlteryxJobTimeoutError
-from airflow_provider_alteryx.hooks.api import Log
+from airflow_provider_alteryx.hooks.steps import Log
 from airflow_provider_alteryx.models import AlteryxJob
 
-# The trigger's event vocabulary: every event carries exactly one of these as its "status".
-EVENT_STATUSES = ("success", "failed", "cancelled", "timeout", "error")
 
-
-def event_status(job: AlteryxJob, *, fail_on_warning: bool) -> str:
+def event_status(job: AlteryxJob, *, fail_on_warning: bool) -> EventStatus:
     if job.succeeded(fail_on_warning=fail_on_warning):
-        return "success"
-    return "cancelled" if job.outcome == "Cancelled" else "failed"
+        return EventStatus.SUCCESS
+    return EventStatus.CANCELLED if job.outcome == Disposition.CANCELLED else EventStatus.FAILED
 
 
 def describe_failure(job: AlteryxJob, *, fail_on_warning: bool) -> str:
     """What a person needs on a failed task: workflow, job, disposition and the Server's error messages."""
-    if job.outcome == "Warning" and fail_on_warning:
+    if job.outcome == Disposition.WARNING and fail_on_warning:
         why = "ended with warnings and fail_on_warning is set"
-    elif job.outcome == "Cancelled":
+    elif job.outcome == Disposition.CANCELLED:
         why = "was cancelled"
     else:
         why = f"ended with disposition {job.outcome}"
@@ -33,7 +31,7 @@ def describe_failure(job: AlteryxJob, *, fail_on_warning: bool) -> str:
 
 def cancel_outcome(job: AlteryxJob) -> str:
     """How a cancel request ended, as the words after "the job was"."""
-    return "cancelled" if job.outcome == "Cancelled" else f"already finished ({job.outcome})"
+    return "cancelled" if job.outcome == Disposition.CANCELLED else f"already finished ({job.outcome})"
 
 
 def log_engine_messages(log: Log, job: AlteryxJob) -> None:
@@ -60,11 +58,11 @@ def check_outcome(log: Log, job: AlteryxJob, *, fail_on_warning: bool) -> None:
 
 def job_from_event(event: Any) -> AlteryxJob:
     """Validate a trigger event and return its job; ``timeout`` and ``error`` events raise."""
-    if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-        raise AlteryxError(f"Unexpected event from AlteryxJobTrigger: {event!r}; expected a dict whose status is one of {', '.join(EVENT_STATUSES)}")
-    if event["status"] == "error":
+    if not isinstance(event, dict) or event.get("status") not in EventStatus.__members__.values():
+        raise AlteryxError(f"Unexpected event from AlteryxJobTrigger: {event!r:.300}; expected a dict whose status is one of {', '.join(EventStatus)}")
+    if event["status"] == EventStatus.ERROR:
         raise AlteryxError(event.get("message") or "AlteryxJobTrigger failed without a message")
     job = AlteryxJob.from_dict(event["job"])
-    if event["status"] == "timeout":
+    if event["status"] == EventStatus.TIMEOUT:
         raise AlteryxJobTimeoutError(event.get("message") or f"Alteryx job {job.id} ran out of time", job)
     return job

@@ -6,6 +6,7 @@ which each test points at its own emulator.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -69,3 +70,8 @@ for mode, deferrable in MODES.items():
     DAGS[sensed_too_long.dag_id] = sensed_too_long
 
 single_task("unknown_question", workflow_id=REGIONAL, questions={"regoin": "EMEA"})
+# Airflow does not apply execution_timeout to a deferred task: the trigger's deadline carries it.
+single_task("execution_timeout_deferred", deferrable=True, workflow_id=SLOW, execution_timeout=timedelta(seconds=2))
+single_task("lineage_without_download", workflow_id=REGIONAL, questions={"region": "EMEA"})
+single_task("by_name", workflow_name="{{ dag_run.conf.get('name', 'Regional') }}", questions={"region": "EMEA"})
+single_task("hook_params_deferred", deferrable=True, workflow_id=QUICK, hook_params={"retry_limit": 3, "request_timeout": 15, "pool_size": 8})

@@ -11,10 +11,16 @@ import pytest
 import requests
 
 from airflow_provider_alteryx.emulator import RunningEmulator
+from airflow_provider_alteryx.emulator.routes import ROUTES, TOKEN_PATH, Route
+from airflow_provider_alteryx.emulator.schedules import load_schedules
+from airflow_provider_alteryx.emulator.versions import SERVER_VERSIONS, Api, Capability, server_version
 from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, WORKFLOW_NAMES, StartEmulator
 from tests.emulator.signing import signed_url_by_hand, signed_url_by_oauthlib
+from tests.test_cli import SCHEDULES
 
-LEGACY_JOB_KEYS = {"id", "appId", "createDate", "status", "disposition", "outputs", "messages", "priority", "workerTag"}
+TEST_SCHEDULES = load_schedules(SCHEDULES)
+
+LEGACY_JOB_KEYS = {"id", "appId", "createDate", "status", "disposition", "outputs", "messages", "priority", "workerTag", "runWithE2"}
 V3_JOB_KEYS = {"id", "appId", "createDateTime", "status", "disposition", "outputs", "messages", "priority", "workerTag", "runWithE2"}
 
 
@@ -74,7 +80,7 @@ def test_legacy_client_runs_a_workflow_and_reads_its_job(start_emulator: StartEm
     assert created.status_code == 200
     assert set(created.json()) == LEGACY_JOB_KEYS
     job = wait_until_finished(lambda i: call("GET", f"/jobs/{i}/").json(), created.json()["id"])
-    assert (job["status"], job["disposition"], job["priority"]) == ("Completed", "Success", "Low")
+    assert (job["status"], job["disposition"], job["priority"], job["appId"]) == ("Completed", "Success", 0, None)
     assert job["outputs"][0]["formats"] == ["Csv", "Raw"] and job["outputs"][0]["name"] == "sales_EMEA.csv"
     # Legacy output downloads do not need a format.
     output = call("GET", f"/jobs/{job['id']}/output/{job['outputs'][0]['id']}/")
@@ -85,7 +91,7 @@ def test_legacy_client_runs_a_workflow_and_reads_its_job(start_emulator: StartEm
 
 @pytest.mark.parametrize("version", ["2023.1", "2025.1"])
 def test_v3_client_runs_a_workflow_and_reads_its_job(start_emulator: StartEmulator, version: str) -> None:
-    call = WebApi(start_emulator(server_version=version))
+    call = WebApi(start_emulator(server_version=version, worker_tags=("gpu",)))
     assert {w["name"] for w in call("GET", "/v3/workflows").json()} == WORKFLOW_NAMES
     assert call("GET", f"/v3/workflows/{REGIONAL}").json()["name"] == "Regional"
     created = call(
@@ -114,44 +120,42 @@ def test_webapi_v1_client_runs_a_workflow(start_emulator: StartEmulator, version
     assert len(call("GET", "/v1/workflows/subscription").json()) == len(WORKFLOW_NAMES)
     created = call("POST", f"/v1/workflows/{QUICK}/jobs", json={})
     job = wait_until_finished(lambda i: call("GET", f"/v1/jobs/{i}").json(), created.json()["id"])
-    assert set(job) == LEGACY_JOB_KEYS | {"runWithE2"}
+    assert set(job) == LEGACY_JOB_KEYS
     assert job["disposition"] == "Success"
     assert call("GET", f"/v3/jobs/{job['id']}").status_code == 404  # no V3 jobs before 2023.1
 
 
-# Which routes each version serves: (method, path, versions that have it).
-ROUTES = [
-    ("GET", "/gallery/api/v1/workflows/subscription/", {"2021.3", "2021.4"}),
-    ("POST", "/webapi/oauth2/token", {"2021.4", "2022.1", "2023.1", "2025.1"}),
-    ("GET", "/webapi/v1/workflows/subscription", {"2021.4", "2022.1", "2023.1", "2025.1"}),
-    ("GET", "/webapi/v3/workflows", {"2023.1", "2025.1"}),
-    ("GET", f"/webapi/v3/workflows/{QUICK}/questions", {"2023.1", "2025.1"}),
-    ("GET", "/webapi/v3/jobs/{job}/messages", {"2025.1"}),
-    ("DELETE", "/webapi/v3/jobs/{job}", {"2025.1"}),
-]
+def _request_route(emulator: RunningEmulator, route: Route, headers: dict[str, str], job: str, output: str) -> int:
+    path = route.full_path.format(workflow_id=QUICK, job_id=job, output_id=output, schedule_id=TEST_SCHEDULES[0].id)
+    url = emulator.url + path
+    if route.api is Api.LEGACY:
+        url = signed_url_by_hand(route.method, url, emulator.api_key, emulator.api_secret, {"format": "Csv"} if "output" in path else None)
+    params = {"format": "Csv"} if route.api is not Api.LEGACY and "output" in path else None
+    return requests.request(route.method, url, headers=headers, params=params, json={} if route.method == "POST" else None, timeout=10).status_code
 
 
-@pytest.mark.parametrize("version", ["2021.3", "2021.4", "2022.1", "2023.1", "2025.1"])
-def test_each_version_serves_exactly_its_routes(start_emulator: StartEmulator, version: str) -> None:
-    emulator = start_emulator(server_version=version)
-    headers: dict[str, str] = {}
-    job = "0" * 24
-    if version != "2021.3":
-        headers["Authorization"] = f"Bearer {token(emulator)}"
-        created = requests.post(f"{emulator.url}/webapi/v1/workflows/{SLOW}/jobs", json={}, headers=headers, timeout=10)
-        job = created.json()["id"]
-    for method, path, versions in ROUTES:
-        url = emulator.url + path.format(job=job)
-        if path.startswith("/gallery/"):
-            url = signed_url_by_hand(method, url, emulator.api_key, emulator.api_secret)
-        data = {"grant_type": "client_credentials", "client_id": emulator.api_key, "client_secret": emulator.api_secret} if "token" in path else None
-        status = requests.request(method, url, headers=headers, data=data, timeout=10).status_code
-        if version in versions:
-            assert status == 200, (method, path)
-        elif path.startswith("/gallery/"):
-            assert status == 405, (method, path)  # the removed legacy API, as 2022.1 users report it
+@pytest.mark.parametrize("version", SERVER_VERSIONS)
+def test_each_version_serves_exactly_the_routes_its_capabilities_name(start_emulator: StartEmulator, version: str) -> None:
+    # Generated from the capability table: a route is served (200) where the version has its capability,
+    # else 404 (405 for the removed legacy API, as 2022.1 users report it).
+    emulator = start_emulator(server_version=version, time_scale=0.01, schedules=TEST_SCHEDULES)
+    capabilities = server_version(version)
+    headers = {} if version == "2021.3" else {"Authorization": f"Bearer {token(emulator)}"}
+    legacy = Legacy(emulator) if capabilities.has(Capability.LEGACY_API) else None
+    create = legacy or WebApi(emulator)
+    created = create("POST", f"/workflows/{QUICK}/jobs/" if legacy else f"/v1/workflows/{QUICK}/jobs", json={}).json()["id"]
+    finished = wait_until_finished(lambda i: create("GET", f"/jobs/{i}/" if legacy else f"/v1/jobs/{i}").json(), created)
+    running = create("POST", f"/workflows/{SLOW}/jobs/" if legacy else f"/v1/workflows/{SLOW}/jobs", json={}).json()["id"]
+    for route in ROUTES:
+        job = running if route.method == "DELETE" else created
+        status = _request_route(emulator, route, headers, job, finished["outputs"][0]["id"] if finished["outputs"] else "x")
+        if route.served_by(capabilities):
+            assert status in (200, 404 if "output" in route.path else 200), (route, status)
+        elif route.api is Api.LEGACY:
+            assert status == 405, route
         else:
-            assert status == 404, (method, path)
+            assert status == 404, route
+    assert (requests.post(emulator.url + TOKEN_PATH, timeout=10).status_code == 404) is not capabilities.has(Capability.WEBAPI)
 
 
 def test_removed_legacy_api_answers_405_with_html(start_emulator: StartEmulator) -> None:
@@ -243,7 +247,7 @@ class TestOAuth1:
         ("change", "message"),
         [
             ({"secret": "wrong"}, "The provided signature(oauth_signature) is invalid."),
-            ({"key": "stranger"}, "The provided consumer key(oauth_consumer_key) is invalid."),
+            ({"key": "stranger"}, "The provided API Key (oauth_consumer_key) is invalid."),
             ({"oauth_timestamp": str(int(time.time()) - 301)}, "The provided timestamp(oauth_timestamp) is outside the accepted window."),
             ({"oauth_signature_method": "PLAINTEXT"}, "The signature method(oauth_signature_method) must be HMAC-SHA1."),
             ({"oauth_version": "2.0"}, "The OAuth version(oauth_version) must be 1.0."),

@@ -26,7 +26,7 @@ from airflow_provider_alteryx.exceptions import (
 from airflow_provider_alteryx.get_provider_info import CONNECTION_FIELDS, get_provider_info
 from airflow_provider_alteryx.hooks import auth
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
-from airflow_provider_alteryx.hooks.api import ServerConfig, normalize_questions
+from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.models import AlteryxJob
 from tests.conftest import QUICK, REGIONAL, SLOW, VERSION_AUTH, WARNS, WORKFLOW_NAMES, StartEmulator, UseConnection
 
@@ -69,7 +69,8 @@ def test_every_operation_on_every_server_version(
     output = finished.outputs[0]
     assert (output.name, output.formats) == ("sales_EMEA.csv", ("Csv", "Raw"))
     saved = hook.download_job_output(job.id, output.id, "Csv", tmp_path / "out" / output.name)
-    assert saved.read_text() == "region,total\nEMEA,42\n"
+    assert Path(saved).read_text() == "region,total\nEMEA,42\n"
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [output.name]  # no partial file left behind
 
     assert run_async(lambda: AlteryxServerHook().aget_job(job.id)).disposition == "Success"
 
@@ -90,7 +91,7 @@ def test_oauth2_uses_v3_where_it_exists_and_v1_where_not(
     hook = fast_hook()
     hook.get_job(hook.run_workflow(QUICK).id)
     hook.get_job(hook.run_workflow(QUICK).id)
-    assert capfd.readouterr().out.count("has no V3 jobs API; using /webapi/v1") == 1  # remembered, asked once
+    assert capfd.readouterr().out.count("offers no V3 API to this key; using /webapi/v1") == 1  # remembered, asked once
 
 
 def test_worker_tag_and_credential_need_the_v3_api(start_emulator: StartEmulator, use_connection: UseConnection) -> None:
@@ -127,7 +128,7 @@ def test_wait_times_out_with_the_last_known_job(emulator: RunningEmulator, use_c
     started = time.monotonic()
     with pytest.raises(AlteryxJobTimeoutError, match="still Running") as caught:
         hook.wait_for_job(job.id, poll_interval=0.1, timeout=0.5)
-    assert 0.5 <= time.monotonic() - started < 3
+    assert time.monotonic() - started >= 0.5  # the wait cannot end before its timeout
     assert caught.value.job.id == job.id
 
 
@@ -150,18 +151,6 @@ class TestTokens:
         for _ in range(3):
             fast_hook().list_workflows()
         assert emulator.info()["tokensIssued"] == 1
-
-    def test_token_is_refreshed_before_it_expires(self, start_emulator: StartEmulator, use_connection: UseConnection) -> None:
-        # A 61 s token is due for refresh after 1 s (refresh lead 60 s), while the Server still accepts it.
-        emulator = start_emulator(token_ttl=61)
-        use_connection(emulator)
-        hook = fast_hook()
-        hook.list_workflows()
-        hook.list_workflows()
-        assert emulator.info()["tokensIssued"] == 1
-        time.sleep(1.1)
-        hook.list_workflows()
-        assert emulator.info()["tokensIssued"] == 2
 
     def test_a_refused_token_is_fetched_again_once(self, emulator: RunningEmulator, use_connection: UseConnection) -> None:
         use_connection(emulator)
@@ -265,7 +254,11 @@ class TestErrors:
 
     @pytest.mark.parametrize(
         ("questions", "fragment"),
-        [("region=EMEA", "questions must be a dict"), ({"region": ["a", "b"]}, "the value of 'region' is a list"), ([{"value": 1}], "is not a {'name'")],
+        [
+            ("region=EMEA", "questions is 'region=EMEA' .str.; pass a dict"),
+            ({"region": ["a", "b"]}, "the value of 'region' is .'a', 'b'. .list."),
+            ([{"value": 1}], "is not a {'name'"),
+        ],
     )
     def test_malformed_questions_and_priority_fail_before_any_request(
         self, emulator: RunningEmulator, use_connection: UseConnection, questions: Any, fragment: str
@@ -273,7 +266,7 @@ class TestErrors:
         use_connection(emulator)
         with pytest.raises(AlteryxInputError, match=fragment.replace("(", ".").replace("{", ".").replace("[", ".")):
             fast_hook().run_workflow(REGIONAL, questions)
-        with pytest.raises(AlteryxInputError, match="priority 'Urgent' is not one of Default, Low, Medium, High, Critical"):
+        with pytest.raises(AlteryxInputError, match="priority is 'Urgent' .str.; use one of Default, Low, Medium, High, Critical"):
             fast_hook().run_workflow(REGIONAL, {"region": "x"}, priority="Urgent")
         assert emulator.jobs() == [] and emulator.info()["tokensIssued"] == 0
 
@@ -339,55 +332,13 @@ def test_secrets_tokens_and_signatures_never_reach_logs_or_errors(
     tokens = [t.value for t in auth.TOKENS._tokens.values()]
     assert signatures and tokens and len(texts) > 2
     logged = capfd.readouterr()
-    assert "Alteryx request failed" in logged.out + caplog.text  # the retries were logged, so the check below reads real log lines
+    assert "failed (try 1 of" in logged.out + caplog.text  # the retries were logged, so the check below reads real log lines
     haystack = "\n".join([*texts, *(r.getMessage() for r in caplog.records), caplog.text, logged.out, logged.err])
     for needle in [secret, *tokens, *signatures]:
         assert needle not in haystack
 
 
 class TestConnection:
-    def config(self, **fields: Any) -> ServerConfig:
-        base: dict[str, Any] = {"host": "alteryx.example.com", "port": None, "login": "key", "password": "secret", "extra": {}}
-        return ServerConfig.from_connection("c", **(base | fields))
-
-    def test_defaults_and_https_assumed(self) -> None:
-        config = self.config()
-        assert (config.base_url, config.auth_type, config.webapi_path, config.verify) == ("https://alteryx.example.com", "oauth2", "/webapi", True)
-        assert config.token_url == "https://alteryx.example.com/webapi/oauth2/token"
-        assert "secret" not in repr(config)
-
-    def test_port_paths_verify_and_timeout(self) -> None:
-        config = self.config(
-            host="http://srv", port=8443, extra={"webapi_path": "api/", "gallery_path": "/g/", "verify": "false", "timeout": "5", "auth_type": "OAuth1"}
-        )
-        assert (config.base_url, config.webapi_path, config.gallery_path, config.verify, config.timeout, config.auth_type) == (
-            "http://srv:8443",
-            "/api",
-            "/g",
-            False,
-            5.0,
-            "oauth1",
-        )
-        assert self.config(extra={"verify": "/etc/ssl/ca.pem"}).verify == "/etc/ssl/ca.pem"
-        assert self.config().workflow_url("abc") == "https://alteryx.example.com/gallery/app/workflow/abc"
-
-    @pytest.mark.parametrize(
-        ("fields", "fragment"),
-        [
-            ({"host": ""}, "the host is empty"),
-            ({"host": "ftp://x"}, "is not a URL"),
-            ({"host": "https://x/gallery"}, "has a path"),
-            ({"password": None}, "API key (login) and API secret (password) are both required"),
-            ({"extra": {"auth_type": "basic"}}, 'use "oauth2" (Server 2021.4 and later) or "oauth1"'),
-            ({"extra": {"timeout": "soon"}}, "extra timeout is 'soon'"),
-            ({"extra": {"verify": "maybe"}}, "extra verify is 'maybe'"),
-        ],
-    )
-    def test_bad_fields_name_the_field_and_the_fix(self, fields: dict[str, Any], fragment: str) -> None:
-        with pytest.raises(AlteryxInputError) as caught:
-            self.config(**fields)
-        assert str(caught.value).startswith("Alteryx connection 'c': ") and fragment in str(caught.value)
-
     def test_uri_form_of_the_environment_variable(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_URI", "alteryx://my%2Bkey:my%2Fsecret@alteryx.example.com:8443/?auth_type=oauth1&verify=false")
         config = AlteryxServerHook("alteryx_uri").config
@@ -418,41 +369,3 @@ class TestConnection:
             == {"host": "Server URL", "login": "API key", "password": "API secret"}
         )
         assert set(behaviour["placeholders"]) - {"host", "login", "password"} == set(CONNECTION_FIELDS)
-
-
-def test_questions_are_normalised_for_the_server() -> None:
-    expected = [{"name": "a", "value": "1"}, {"name": "b", "value": "true"}, {"name": "c", "value": ""}]
-    assert normalize_questions({"a": 1, "b": True, "c": None}) == expected
-    assert normalize_questions([{"name": "a", "value": 1}, {"name": "b", "value": True}, {"name": "c"}]) == expected
-    with pytest.raises(AlteryxInputError, match="'a' is given twice"):
-        normalize_questions([{"name": "a", "value": 1}, {"name": "a", "value": 2}])
-
-
-def test_job_model_reads_every_shape_and_round_trips() -> None:
-    legacy = AlteryxJob.from_api(
-        {
-            "id": "j",
-            "appId": "w",
-            "createDate": "2026-01-01T00:00:00Z",
-            "status": "Completed",
-            "disposition": "Error",
-            "outputs": [{"id": "o", "formats": ["Csv"], "name": "a.csv"}],
-            "messages": [{"status": 3, "text": "bad", "toolId": 4}],
-            "priority": "Low",
-        }
-    )
-    v3 = AlteryxJob.from_api(
-        {
-            "id": "j",
-            "appId": "w",
-            "createDateTime": "2026-01-01T00:00:00Z",
-            "status": "Completed",
-            "disposition": "Error",
-            "outputs": [{"id": "o", "availableFormats": ["Csv"], "fileName": "a.csv"}],
-            "messages": [{"status": 3, "text": "bad", "toolId": 4}],
-            "priority": "Low",
-        }
-    )
-    assert legacy == v3 and legacy.is_terminal and not legacy.succeeded()
-    assert [str(m) for m in legacy.problems] == ["Error: bad (tool 4)"]
-    assert AlteryxJob.from_dict(json.loads(json.dumps(legacy.to_dict()))) == legacy

@@ -27,22 +27,32 @@ def events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
 
 def test_serialize_round_trip_keeps_primitive_kwargs_without_secrets() -> None:
     trigger = AlteryxJobTrigger(
-        job_id="j1", alteryx_conn_id="c", poll_interval=2.5, deadline=1234.5, fail_on_warning=True, cancel_on_kill=False, cancel_on_timeout=False
+        job_id="0000000000000000000000f1",
+        alteryx_conn_id="c",
+        poll_interval=2.5,
+        deadline=1234.5,
+        fail_on_warning=True,
+        cancel_on_kill=False,
+        cancel_on_timeout=False,
+        deadline_reason="timeout of 60 s",
+        hook_params={"retry_limit": 3},
     )
     classpath, kwargs = trigger.serialize()
     module, _, name = classpath.rpartition(".")
     rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
     assert rebuilt.serialize() == (classpath, kwargs)
     assert kwargs == {
-        "job_id": "j1",
+        "job_id": "0000000000000000000000f1",
         "alteryx_conn_id": "c",
         "poll_interval": 2.5,
         "deadline": 1234.5,
         "fail_on_warning": True,
         "cancel_on_kill": False,
         "cancel_on_timeout": False,
+        "deadline_reason": "timeout of 60 s",
+        "hook_params": {"retry_limit": 3},
     }
-    assert all(isinstance(v, (str, int, float, bool)) for v in kwargs.values())
+    assert all(isinstance(v, (str, int, float, bool, dict)) for v in kwargs.values())
 
 
 def test_serialized_kwargs_survive_airflow_serde() -> None:
@@ -51,7 +61,7 @@ def test_serialized_kwargs_survive_airflow_serde() -> None:
     except ImportError:  # Airflow 2
         from airflow.serialization.serde import deserialize, serialize  # type: ignore[no-redef]
 
-    _, kwargs = AlteryxJobTrigger(job_id="j1", deadline=time.time()).serialize()
+    _, kwargs = AlteryxJobTrigger(job_id="0000000000000000000000f1", deadline=time.time()).serialize()
     assert deserialize(serialize(kwargs)) == kwargs
 
 

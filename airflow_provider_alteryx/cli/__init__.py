@@ -1,0 +1,106 @@
+"""The ``alteryx-airflow`` command: ``alteryx-airflow schedules export --conn-id alteryx_default --out dags/``.
+
+It reads the Server's schedules through an Airflow connection (V3, Server 2023.1 and later) and writes
+one DAG file per schedule (see :mod:`airflow_provider_alteryx.cli.schedules` for the translation). A
+schedule no timetable reproduces exactly is reported on stderr and written nowhere; the command then
+exits with status 3, so a script notices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from airflow_provider_alteryx import __version__
+
+EXIT_OK = 0
+EXIT_ERROR = 2  # nothing exported: bad arguments, or the Server could not be read
+EXIT_UNSUPPORTED = 3  # some schedules were not exported; the others were
+
+
+@dataclass
+class ExportReport:
+    """What an export did: files written, and schedules left out with the reason."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (schedule, reason)
+
+
+def export_schedules(conn_id: str, out: Path, *, schedule_ids: Sequence[str] = (), overwrite: bool = False) -> ExportReport:
+    """Write one DAG file per Server schedule into ``out``.
+
+    :param schedule_ids: export only these schedules; all the connection's key can see when empty.
+    :param overwrite: replace existing files (a reviewed file may carry edits, so by default it is kept and reported).
+    :return: the files written and the schedules left out, with why.
+    :raises AlteryxError: the Server could not be read.
+    """
+    from airflow_provider_alteryx.cli.schedules import ServerSchedule, UnsupportedSchedule, dag_id_for, render_dag, timing
+    from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
+    from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+
+    hook = AlteryxServerHook(conn_id)
+    ids = list(schedule_ids) or [str(item.get("id")) for item in hook.list_schedules()]
+    out.mkdir(parents=True, exist_ok=True)
+    report = ExportReport()
+    names: dict[str, str | None] = {}
+    for schedule_id in ids:
+        view = hook.get_schedule(schedule_id)
+        label = f"{view.get('name')!r} ({schedule_id})"
+        try:
+            schedule = ServerSchedule.from_api(view)
+            when = timing(schedule)
+        except (UnsupportedSchedule, AlteryxInputError) as reason:  # AlteryxInputError: an id that is not a Server id
+            report.skipped.append((label, f"not exported: {reason}"))
+            continue
+        if schedule.workflow_id not in names:
+            try:
+                names[schedule.workflow_id] = hook.get_workflow(schedule.workflow_id).name
+            except AlteryxError:  # the name is only for the reader; the id is what runs
+                names[schedule.workflow_id] = None
+        path = out / f"{dag_id_for(schedule)}.py"
+        if path.exists() and not overwrite:
+            report.skipped.append((label, f"not exported: {path} exists (it may hold your edits); pass --overwrite to replace it"))
+            continue
+        source = render_dag(schedule, when, server_url=hook.config.base_url, conn_id=conn_id, workflow_name=names[schedule.workflow_id])
+        path.write_text(source, encoding="utf-8")
+        report.written.append(path)
+    return report
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alteryx-airflow", description="Tools for moving Alteryx Server orchestration to Airflow.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    schedules = commands.add_parser("schedules", help="work with the Server's schedules").add_subparsers(dest="action", required=True)
+    export = schedules.add_parser(
+        "export",
+        help="write one DAG file per Server schedule",
+        description="Read the Server's schedules (V3 API, Server 2023.1+) and write one DAG per schedule, paused, for review. "
+        f"Schedules no timetable reproduces exactly are listed on stderr and the exit status is {EXIT_UNSUPPORTED}.",
+    )
+    export.add_argument("--conn-id", default="alteryx_default", help="the Airflow connection to the Server (default: %(default)s)")
+    export.add_argument("--out", type=Path, required=True, help="the folder to write the DAG files into (e.g. your dags/ folder)")
+    export.add_argument("--schedule-id", action="append", default=[], metavar="ID", help="export only this schedule (repeatable)")
+    export.add_argument("--overwrite", action="store_true", help="replace DAG files that already exist")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``alteryx-airflow`` console script."""
+    args = _parser().parse_args(argv)
+    from airflow_provider_alteryx.exceptions import AlteryxError
+
+    try:
+        report = export_schedules(args.conn_id, args.out, schedule_ids=args.schedule_id, overwrite=args.overwrite)
+    except AlteryxError as error:
+        print(f"alteryx-airflow: error: cannot read the schedules through connection {args.conn_id!r}: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    for path in report.written:
+        print(f"wrote {path}")
+    for label, reason in report.skipped:
+        print(f"schedule {label} {reason}", file=sys.stderr)
+    print(f"{len(report.written)} DAG file(s) written to {args.out}, {len(report.skipped)} schedule(s) not exported.")
+    return EXIT_UNSUPPORTED if report.skipped else EXIT_OK

@@ -1,0 +1,227 @@
+"""The Alteryx API's operations on workflows and jobs, for whichever API family the route was registered for.
+
+Each handler receives a :class:`Call`: the API family bound when its route was registered, and the
+user the request authenticated as. Handlers never look at the request path.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from airflow_provider_alteryx.emulator import views
+from airflow_provider_alteryx.emulator.catalogue import Workflow
+from airflow_provider_alteryx.emulator.config import ApiUser
+from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status, parse_priority
+from airflow_provider_alteryx.emulator.errors import ApiError, bad_request, not_found
+from airflow_provider_alteryx.emulator.schedules import ScheduleHandlers
+from airflow_provider_alteryx.emulator.state import ServerState
+from airflow_provider_alteryx.emulator.versions import Api
+
+# Values of the all-jobs list's ``statuses`` filter that name a status differently from the jobs themselves.
+_STATUS_ALIASES = {"complete": Status.COMPLETED.lower()}
+_SORT_KEYS = {
+    "createdate": lambda job: job.sequence,
+    "status": lambda job: job.status,
+    "priority": lambda job: PRIORITY_RANK[job.priority],
+    "appname": lambda job: job.workflow.name,
+    "completiondatetime": lambda job: job.finished.timestamp() if job.finished else float("inf"),
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who called which API family."""
+
+    api: Api
+    user: ApiUser
+
+
+class ApiHandlers(ScheduleHandlers):
+    """The Server's workflow and job endpoints over one :class:`ServerState`."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+
+    # ---- workflows ---------------------------------------------------------------------------
+    def _workflow(self, request: web.Request) -> Workflow:
+        workflow = self.state.workflows.get(request.match_info["workflow_id"])
+        if workflow is None:
+            raise not_found()
+        return workflow
+
+    async def subscription_workflows(self, request: web.Request, call: Call) -> web.Response:
+        search = request.query.get("search", "").lower()
+        found = [w for w in self.state.workflows.values() if search in w.name.lower()]
+        return web.json_response([views.subscription_view(w) for w in _page(request, found)])
+
+    async def v3_workflows(self, request: web.Request, call: Call) -> web.Response:
+        name = request.query.get("name", "").lower()
+        view = views.v3_workflow_view if request.query.get("view", "Default") == "Full" else views.v3_workflow_summary
+        return web.json_response([view(w) for w in self.state.workflows.values() if name in w.name.lower()])
+
+    async def v3_workflow(self, request: web.Request, call: Call) -> web.Response:
+        return web.json_response(views.v3_workflow_view(self._workflow(request)))
+
+    async def questions(self, request: web.Request, call: Call) -> web.Response:
+        return web.json_response([views.question_view(q, call.api) for q in self._workflow(request).questions])
+
+    async def workflow_page(self, request: web.Request) -> web.Response:
+        """The Gallery's workflow page (what the operator's link opens): the workflow's jobs."""
+        workflow = self._workflow(request)
+        rows = "".join(
+            f"<tr><td>{job.id}</td><td>{views.iso_millis(job.created)}</td><td>{job.status}</td><td>{job.disposition}</td></tr>"
+            for job in self.state.engine.jobs.values()
+            if job.workflow is workflow
+        )
+        title = html.escape(workflow.name)
+        return web.Response(
+            text=f"<html><head><title>{title}</title></head><body><h1>{title}</h1><p>Alteryx Server emulator {self.state.version.name}</p>"
+            f"<table><tr><th>Job</th><th>Created</th><th>Status</th><th>Disposition</th></tr>{rows}</table></body></html>",
+            content_type="text/html",
+        )
+
+    # ---- jobs --------------------------------------------------------------------------------
+    def _visible(self, job: Job, user: ApiUser) -> bool:
+        # An Artisan sees only their own jobs; another user's job is as good as missing.
+        return user.is_curator or job.owner == user.key
+
+    def _job(self, request: web.Request, call: Call) -> Job:
+        job = self.state.engine.jobs.get(request.match_info["job_id"])
+        if job is None or not self._visible(job, call.user):
+            raise not_found()
+        return job
+
+    async def create_job(self, request: web.Request, call: Call) -> web.Response:
+        workflow = self._workflow(request)
+        body = await _json_body(request)
+        answers = _answers(workflow, body.get("questions"))
+        priority = parse_priority(body.get("priority"))
+        if priority is None:
+            raise bad_request("priority", f"'{body.get('priority')}' is not a priority; use Default, Low, Medium, High or Critical.")
+        extras = {key: body.get(key) for key in ("workerTag", "credentialId")} if call.api is Api.V3 else {}
+        for key, value in extras.items():
+            if value is not None and not isinstance(value, str):
+                raise bad_request(key, f"{key} must be a string.")
+        worker_tag = extras.get("workerTag") or ""
+        if not call.user.is_curator:
+            # Without canPrioritizeJobs / canAssignJobs the Server ignores both, silently.
+            priority, worker_tag = "Default", ""
+        job = self.state.engine.submit(workflow, answers, priority, worker_tag, extras.get("credentialId") or "", call.user.key)
+        self.state.counters.jobs_created += 1
+        return web.json_response(views.job_view(job, call.api, created=True))
+
+    async def list_jobs(self, request: web.Request, call: Call) -> web.Response:
+        workflow = self._workflow(request)
+        jobs = [j for j in self.state.engine.jobs.values() if j.workflow is workflow and self._visible(j, call.user)]
+        status, result = request.query.get("status"), request.query.get("resultCode")
+        jobs = [j for j in jobs if (not status or j.status.lower() == status.lower()) and (not result or j.disposition.lower() == result.lower())]
+        return web.json_response([views.job_list_item(j, call.api) for j in _page(request, _sorted(request, jobs))])
+
+    async def all_jobs(self, request: web.Request, call: Call) -> web.Response:
+        """``GET /v3/jobs`` (Curators only): every user's jobs, filtered by ``statuses`` and ``workflowNames``."""
+        statuses = {_STATUS_ALIASES.get(s.lower(), s.lower()) for s in _listed(request, "statuses")}
+        names = {n.lower() for n in _listed(request, "workflowNames")}
+        jobs = [
+            j for j in self.state.engine.jobs.values() if (not statuses or j.status.lower() in statuses) and (not names or j.workflow.name.lower() in names)
+        ]
+        return web.json_response({"data": [views.all_jobs_item(j) for j in _page(request, _sorted(request, jobs))]})
+
+    async def get_job(self, request: web.Request, call: Call) -> web.Response:
+        include = request.query.get("includeMessages", "true").lower() != "false"
+        return web.json_response(views.job_view(self._job(request, call), call.api, include_messages=include))
+
+    async def cancel_job(self, request: web.Request, call: Call) -> web.Response:
+        """Assumption where no source says: cancel answers 200 with the job, now ``Cancelled``/``Cancelled``;
+        cancelling a finished job is 400 ``{message}``."""
+        job = self._job(request, call)
+        if job.finished_or_cancelled:
+            raise ApiError(400, f"Job {job.id} has already finished ({job.status}) and cannot be cancelled.")
+        self.state.engine.cancel(job)
+        return web.json_response(views.job_view(job, call.api))
+
+    async def job_messages(self, request: web.Request, call: Call) -> web.Response:
+        return web.json_response(self._job(request, call).messages)
+
+    async def download_output(self, request: web.Request, call: Call) -> web.Response:
+        job = self._job(request, call)
+        output = next((o for o in job.outputs if o.id == request.match_info["output_id"]), None)
+        if output is None:
+            raise not_found()
+        fmt = request.query.get("format")
+        if fmt is None and call.api is not Api.LEGACY:
+            # Optional on the OAuth 1.0a API, required on /webapi/v1.
+            raise bad_request("format", f"The format query parameter is required; this output has {', '.join(output.formats)}.")
+        fmt = fmt or output.formats[0]
+        if fmt not in output.formats:
+            raise bad_request("format", f"'{fmt}' is not available for this output; use one of {', '.join(output.formats)}.")
+        return web.Response(
+            body=output.content.encode(),
+            content_type="text/csv" if fmt == "Csv" else "application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{output.name}"'},
+        )
+
+
+# ---- request parsing ---------------------------------------------------------------------------
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    raw = await request.text()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise bad_request("contract", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise bad_request("contract", "The request body must be a JSON object.")
+    return body
+
+
+def _answers(workflow: Workflow, questions: Any) -> dict[str, str]:
+    """The run's question values: defaults overlaid with the request's ``[{name, value}]`` list."""
+    if questions is None:
+        questions = []
+    if not isinstance(questions, list):
+        raise bad_request("questions", "questions must be a list of {name, value} objects.")
+    declared = {q.name: q for q in workflow.questions}
+    valid = ", ".join(declared) or "none"
+    given: dict[str, str] = {}
+    for item in questions:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise bad_request("questions", "Each question must be an object with a string name and a value.")
+        name, value = item["name"], item.get("value")
+        if name not in declared:
+            raise bad_request("questions", f"'{name}' is not a question of this workflow. Valid questions: {valid}.")
+        if isinstance(value, (dict, list)):
+            raise bad_request("questions", f"The value of '{name}' must be a string.")
+        given[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    missing = [q.name for q in workflow.questions if q.required and q.name not in given]
+    if missing:
+        raise bad_request("questions", f"Required question(s) missing: {', '.join(missing)}.")
+    return {q.name: given.get(q.name, q.default) for q in workflow.questions}
+
+
+def _listed(request: web.Request, name: str) -> list[str]:
+    """A list filter, given repeated (``statuses=a&statuses=b``) or comma-separated."""
+    return [value.strip() for given in request.query.getall(name, []) for value in given.split(",") if value.strip()]
+
+
+def _sorted(request: web.Request, jobs: list[Job]) -> list[Job]:
+    field_name = request.query.get("sortField", "createdate").lower()
+    key = _SORT_KEYS.get(field_name)
+    if key is None:
+        raise bad_request("sortField", f"'{field_name}' is not a sort field; use one of {', '.join(_SORT_KEYS)}.")
+    return sorted(jobs, key=key, reverse=request.query.get("direction", "asc").lower() == "desc")
+
+
+def _page(request: web.Request, items: list[Any]) -> list[Any]:
+    try:
+        offset = int(request.query.get("offset", 0))
+        limit = int(request.query.get("limit", 1_000_000))
+    except ValueError:
+        raise bad_request("limit", "offset and limit must be whole numbers.") from None
+    offset = max(offset, 0)
+    return items[offset : offset + max(limit, 0)]

@@ -1,0 +1,263 @@
+"""The Server's schedules: read from the catalogue's top-level ``schedules:`` list, served by V3 (Server 2023.1+).
+
+A schedule is written in the terms of the Server's scheduler, with its start as wall time in its
+time zone::
+
+    schedules:
+      - name: Nightly sales
+        id: 6b0000000000000000000001      # optional: 24 hex characters, derived from the name
+        workflow: 5f0c3a1b2c3d4e5f6a7b8c9d # a workflow of the catalogue, by id or name
+        frequency: daily                  # once, hourly, daily, weekly, monthly or custom
+        start: "2026-01-05T06:30:00"      # wall time in time_zone: the first run, and the time of day of the others
+        end: "2026-12-31T00:00:00"        # optional
+        time_zone: Europe/Berlin          # an IANA name; default UTC
+        work_week_only: true              # daily: Monday to Friday only
+        every: {hours: 2, minutes: 0}     # hourly: the period
+        days: [Monday, Thursday]          # weekly
+        day_of_month: 15                  # monthly, on a day; or occurrence: 3 and day_of_week: Monday
+        days_of_month: [1, 15]            # custom, with months: [1, 4, 7, 10]
+        questions: {region: EMEA}         # the workflow's question values
+        priority: High                    # Default, Low, Medium, High or Critical
+        worker_tag: nightly
+        enabled: true
+        comment: Feeds the morning dashboards
+
+The answers follow the V3 swagger's ``ScheduleView`` (list items: ``ReducedScheduleView``), with its
+times in UTC. Its ``iteration`` carries the fields of ``IterationContract`` (``iterationType``,
+``startTime``, ``endTime`` and the contract of its type), the form the Server takes schedules in.
+Assumptions where the swagger is silent: ``timeZone`` (the scheduler's time zone, an IANA name) and
+``questions`` (``[{name, value}]``) are top-level fields; ``runDateTime`` is the start time (the
+emulator does not compute next runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from aiohttp import web
+
+from airflow_provider_alteryx.emulator.catalogue import CatalogueError, Workflow, default_catalogue_path, load_catalogue
+from airflow_provider_alteryx.emulator.errors import bad_request, not_found
+from airflow_provider_alteryx.emulator.versions import Api, Capability
+
+if TYPE_CHECKING:
+    from airflow_provider_alteryx.emulator.handlers import Call
+    from airflow_provider_alteryx.emulator.routes import Route
+    from airflow_provider_alteryx.emulator.state import ServerState
+
+_ID = re.compile(r"^[0-9a-f]{24}$")
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+PRIORITIES = ("Default", "Low", "Medium", "High", "Critical")
+CREATED = "2026-01-05T09:00:00Z"
+OWNER_ID = "5a0c1d2e3f4a5b6c7d8e9f00"
+
+
+class Frequency(StrEnum):
+    """The Server's iteration types (``IterationContract.iterationType``)."""
+
+    ONCE = "Once"
+    HOURLY = "Hourly"
+    DAILY = "Daily"
+    WEEKLY = "Weekly"
+    MONTHLY = "Monthly"
+    CUSTOM = "Custom"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One Server schedule; ``contract`` is the iteration's type-specific contract, in the Server's field names."""
+
+    id: str
+    name: str
+    workflow_id: str
+    frequency: Frequency
+    start: datetime  # UTC
+    time_zone: str
+    end: datetime | None = None
+    contract: dict[str, Any] = field(default_factory=dict)
+    questions: dict[str, str] = field(default_factory=dict)
+    priority: str = "Default"
+    worker_tag: str = ""
+    enabled: bool = True
+    comment: str = ""
+
+
+def load_schedules(path: str | Path | None = None) -> tuple[Schedule, ...]:
+    """The schedules of a catalogue file (the bundled demo catalogue when ``path`` is None); none if it lists none.
+
+    :raises CatalogueError: naming the file, the schedule's field and the problem.
+    """
+    source = Path(path) if path is not None else default_catalogue_path()
+    workflows = load_catalogue(source)  # the file's own checks first, and the workflows schedules may name
+    document = yaml.safe_load(source.read_text(encoding="utf-8"))  # JSON is YAML too
+    entries = document.get("schedules") or []
+    if not isinstance(entries, list):
+        raise CatalogueError(f"{source}: schedules: expected a list, got {type(entries).__name__}")
+    parser = _ScheduleParser(str(source), workflows)
+    schedules = tuple(parser.schedule(entry, f"schedules[{i}]") for i, entry in enumerate(entries))
+    if len({s.id for s in schedules}) != len(schedules):
+        raise CatalogueError(f"{source}: schedules: schedule ids must be unique")
+    return schedules
+
+
+class _ScheduleParser:
+    def __init__(self, source: str, workflows: tuple[Workflow, ...]) -> None:
+        self.source = source
+        self.workflows = workflows
+
+    def fail(self, where: str, problem: str) -> CatalogueError:
+        return CatalogueError(f"{self.source}: {where}: {problem}")
+
+    def schedule(self, entry: Any, where: str) -> Schedule:
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise self.fail(where, "expected a mapping with a name")
+        name = str(entry["name"])
+        schedule_id = str(entry.get("id") or hashlib.sha1(f"schedule:{name}".encode(), usedforsecurity=False).hexdigest()[:24])
+        if not _ID.match(schedule_id):
+            raise self.fail(f"{where}.id", f"{schedule_id!r} is not 24 lowercase hex characters")
+        try:
+            frequency = Frequency(str(entry.get("frequency", "")).capitalize())
+        except ValueError:
+            raise self.fail(f"{where}.frequency", f"{entry.get('frequency')!r} is not one of {', '.join(f.lower() for f in Frequency)}") from None
+        zone = str(entry.get("time_zone", "UTC"))
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(f"{where}.time_zone", f"{zone!r} is not an IANA time zone name") from None
+        priority = str(entry.get("priority", "Default"))
+        if priority not in PRIORITIES:
+            raise self.fail(f"{where}.priority", f"{priority!r} is not one of {', '.join(PRIORITIES)}")
+        questions = entry.get("questions") or {}
+        if not isinstance(questions, dict):
+            raise self.fail(f"{where}.questions", "expected a mapping of question names to values")
+        return Schedule(
+            id=schedule_id,
+            name=name,
+            workflow_id=self.workflow(entry.get("workflow"), f"{where}.workflow"),
+            frequency=frequency,
+            start=self.moment(entry.get("start"), tz, f"{where}.start"),
+            end=None if entry.get("end") is None else self.moment(entry.get("end"), tz, f"{where}.end"),
+            time_zone=zone,
+            contract=self.contract(frequency, entry, where),
+            questions={str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in questions.items()},
+            priority=priority,
+            worker_tag=str(entry.get("worker_tag", "")),
+            enabled=bool(entry.get("enabled", True)),
+            comment=str(entry.get("comment", "")),
+        )
+
+    def workflow(self, value: Any, where: str) -> str:
+        for workflow in self.workflows:
+            if value in (workflow.id, workflow.name):
+                return workflow.id
+        raise self.fail(where, f"{value!r} names no workflow of the catalogue")
+
+    def moment(self, value: Any, tz: ZoneInfo, where: str) -> datetime:
+        try:
+            local = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(where, f"{value!r} is not an ISO-8601 date and time") from None
+        return (local if local.tzinfo else local.replace(tzinfo=tz)).astimezone(UTC)
+
+    def contract(self, frequency: Frequency, entry: dict[str, Any], where: str) -> dict[str, Any]:
+        """The iteration's type-specific contract, as the Server's ``IterationContract`` names its fields."""
+        if frequency is Frequency.HOURLY:
+            every = entry.get("every") or {}
+            return {"hourlyContract": {"hours": int(every.get("hours", 1)), "minutes": int(every.get("minutes", 0))}}
+        if frequency is Frequency.DAILY:
+            return {"dailyContract": {"runOnlyWorkWeek": bool(entry.get("work_week_only", False))}}
+        if frequency is Frequency.WEEKLY:
+            days = entry.get("days") or []
+            if not days or any(day not in WEEKDAYS for day in days):
+                raise self.fail(f"{where}.days", f"expected a list of {', '.join(WEEKDAYS)}")
+            return {"weeklyContract": {"daysOfWeek": list(days)}}
+        if frequency is Frequency.MONTHLY:
+            if "day_of_month" in entry:
+                return {"monthlyContract": {"simpleDayOfMonth": True, "dayOfMonth": int(entry["day_of_month"])}}
+            if entry.get("day_of_week") not in WEEKDAYS:
+                raise self.fail(f"{where}.day_of_week", f"a monthly schedule needs day_of_month, or occurrence and a day_of_week of {', '.join(WEEKDAYS)}")
+            return {"monthlyContract": {"simpleDayOfMonth": False, "occurrence": int(entry.get("occurrence", 1)), "dayOfWeek": entry["day_of_week"]}}
+        if frequency is Frequency.CUSTOM:
+            return {
+                "customContract": {"daysOfMonth": [int(d) for d in entry.get("days_of_month") or []], "months": [int(m) for m in entry.get("months") or []]}
+            }
+        return {}
+
+
+# ---- views ---------------------------------------------------------------------------------------
+def _utc(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def reduced_schedule_view(schedule: Schedule) -> dict[str, Any]:
+    """A schedule as ``GET /v3/schedules`` lists it (``ReducedScheduleView``)."""
+    return {"id": schedule.id, "name": schedule.name, "workflowId": schedule.workflow_id, "ownerId": OWNER_ID, "runDateTime": _utc(schedule.start)}
+
+
+def schedule_view(schedule: Schedule) -> dict[str, Any]:
+    """A schedule as ``GET /v3/schedules/{id}`` answers it (``ScheduleView``)."""
+    return {
+        **reduced_schedule_view(schedule),
+        "versionId": schedule.workflow_id,
+        "comment": schedule.comment,
+        "enabled": schedule.enabled,
+        "priority": schedule.priority,
+        "workerTag": schedule.worker_tag,
+        "status": "Active" if schedule.enabled else "Disabled",
+        "credentialId": "",
+        "creationTime": CREATED,
+        "lastRunTime": None,
+        "state": "Scheduled" if schedule.enabled else "Disabled",
+        "runCount": 0,
+        "iteration": {"iterationType": schedule.frequency.value, "startTime": _utc(schedule.start), "endTime": _utc(schedule.end), **schedule.contract},
+        "frequency": schedule.frequency.value,
+        "lastError": "",
+        "cpuName": "",
+        "lastModifiedId": OWNER_ID,
+        "lastModifiedDate": CREATED,
+        "canEdit": True,
+        "timeZone": schedule.time_zone,
+        "questions": [{"name": name, "value": value} for name, value in schedule.questions.items()],
+    }
+
+
+# ---- handlers and routes -------------------------------------------------------------------------
+class ScheduleHandlers:
+    """The V3 schedule endpoints, mixed into the emulator's API handlers (which hold ``state``)."""
+
+    state: ServerState
+
+    def _schedules(self) -> tuple[Schedule, ...]:
+        return self.state.config.schedules
+
+    async def v3_schedules(self, request: web.Request, call: Call) -> web.Response:
+        """``GET /v3/schedules``: filtered by ``workflowId`` and ``ownerId``; ``view=Full`` answers whole schedules."""
+        view = request.query.get("view", "Default")
+        if view not in ("Default", "Full"):
+            raise bad_request("view", f"'{view}' is not a view; use Default or Full.")
+        render = schedule_view if view == "Full" else reduced_schedule_view
+        workflow, owner = request.query.get("workflowId"), request.query.get("ownerId")
+        found = [s for s in self._schedules() if (not workflow or s.workflow_id == workflow) and (not owner or owner == OWNER_ID)]
+        return web.json_response([render(s) for s in found])
+
+    async def v3_schedule(self, request: web.Request, call: Call) -> web.Response:
+        found = next((s for s in self._schedules() if s.id == request.match_info["schedule_id"]), None)
+        if found is None:
+            raise not_found()
+        return web.json_response(schedule_view(found))
+
+
+def schedule_routes(route: type[Route]) -> tuple[Route, ...]:
+    """The schedule endpoints, for the emulator's route table (served with V3 jobs, from Server 2023.1)."""
+    return (
+        route(Api.V3, "GET", "/schedules", "v3_schedules", Capability.V3_JOBS),
+        route(Api.V3, "GET", "/schedules/{schedule_id}", "v3_schedule", Capability.V3_JOBS),
+    )

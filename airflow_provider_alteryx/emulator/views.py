@@ -1,0 +1,236 @@
+"""What the emulator answers: every response body, per API family, shaped as real Servers answer.
+
+Shapes follow answers of real Servers saved in public repositories, the V3 swagger and clients'
+models (the fidelity test, ``tests/emulator/test_fidelity.py``, replays them). Where they disagree
+with older documentation, the real answers win:
+
+- Creating a job answers ``status: "Queued"`` whatever the job's state; the job starts when a slot frees.
+- Legacy and ``/webapi/v1`` jobs (one controller behind both, so one shape): ``priority`` an integer,
+  ``appId`` ``null``, ``runWithE2`` present, ``workerTag`` ``""`` on create and ``null`` on read when
+  untagged, ``createDate`` with 7 fraction digits on create and whole seconds on read.
+- V3 jobs: ``createDateTime`` in milliseconds, ``priority`` by name, ``appId`` set.
+- Legacy and ``/webapi/v1`` questions: key ``type``, ``multiple`` the string ``"True"``/``"False"``,
+  ``items`` only on choice questions (the others have only ``name, type, description``); V3 questions:
+  ``questionType``, ``multiple`` a boolean, ``items`` always.
+- V3 workflows: ``versions`` a list of version objects holding the credential settings and
+  (in ``details``) ``isAmp``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_alteryx.emulator.catalogue import CHOICE_TYPES, Question, Workflow
+from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status
+from airflow_provider_alteryx.emulator.versions import Api
+
+OWNER_ID = "5a0c1d2e3f4a5b6c7d8e9f00"
+PUBLISHED = "2026-01-05T09:00:00.000Z"
+
+
+def iso_ticks(moment: datetime) -> str:
+    """``2022-07-12T14:01:04.6528576Z``: .NET's 7 fraction digits, as a job's creation answer has them."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
+
+
+def iso_seconds(moment: datetime) -> str:
+    """``2022-07-12T14:01:04Z``: whole seconds, as legacy and V1 reads have them."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_millis(moment: datetime | None) -> str | None:
+    """``2024-09-19T10:02:54.589Z``: milliseconds, as V3 has them."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+
+
+# ---- jobs ----------------------------------------------------------------------------------------
+def job_view(job: Job, api: Api, *, created: bool = False, include_messages: bool = True) -> dict[str, Any]:
+    """A job as ``GET .../jobs/{id}`` (or, with ``created``, the job creation) answers it."""
+    if api is Api.V3:
+        return _v3_job(job, created=created, include_messages=include_messages)
+    return {
+        "id": job.id,
+        "appId": None,
+        "createDate": iso_ticks(job.created) if created else iso_seconds(job.created),
+        "status": Status.QUEUED if created else job.status,
+        "disposition": job.disposition,
+        "outputs": [{"id": o.id, "formats": list(o.formats), "name": o.name} for o in job.outputs],
+        "messages": job.messages,
+        "priority": PRIORITY_RANK[job.priority],
+        "workerTag": job.worker_tag if created or job.worker_tag else None,
+        "runWithE2": True,
+    }
+
+
+def _v3_job(job: Job, *, created: bool, include_messages: bool) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": job.id,
+        "appId": job.workflow.id,
+        "createDateTime": iso_millis(job.created),
+        "status": Status.QUEUED if created else job.status,
+        "disposition": job.disposition,
+        "priority": job.priority,
+        "workerTag": job.worker_tag,
+        "runWithE2": True,
+    }
+    if include_messages:
+        view["outputs"] = [{"id": o.id, "availableFormats": list(o.formats), "fileName": o.name} for o in job.outputs]
+        view["messages"] = job.messages
+    return view
+
+
+def job_list_item(job: Job, api: Api) -> dict[str, Any]:
+    """A job in a workflow's job list; V3 lists carry no disposition."""
+    if api is Api.V3:
+        return {
+            "id": job.id,
+            "createDate": iso_millis(job.created),
+            "status": job.status,
+            "priority": job.priority,
+            "workerTag": job.worker_tag,
+            "runWithE2": True,
+        }
+    return {
+        "id": job.id,
+        "createDate": iso_seconds(job.created),
+        "status": job.status,
+        "disposition": job.disposition,
+        "priority": PRIORITY_RANK[job.priority],
+        "workerTag": job.worker_tag or None,
+        "runWithE2": True,
+    }
+
+
+def all_jobs_item(job: Job) -> dict[str, Any]:
+    """A job in ``GET /v3/jobs``, as the help pages show it."""
+    return {"jobId": job.id, "status": job.status, "workflowName": job.workflow.name}
+
+
+def control_view(job: Job) -> dict[str, Any]:
+    """Everything about a job, for ``GET /__emulator/jobs``."""
+    return {
+        "id": job.id,
+        "workflowId": job.workflow.id,
+        "workflowName": job.workflow.name,
+        "owner": job.owner,
+        "questions": dict(job.answers),
+        "priority": job.priority,
+        "workerTag": job.worker_tag,
+        "credentialId": job.credential_id,
+        "status": job.status,
+        "disposition": job.disposition,
+        "createdAt": iso_millis(job.created),
+        "startedAt": iso_millis(job.started),
+        "finishedAt": iso_millis(job.finished),
+    }
+
+
+# ---- questions -----------------------------------------------------------------------------------
+def question_view(question: Question, api: Api) -> dict[str, Any]:
+    items = [{"key": item.key, "value": item.value} for item in question.items]
+    if api is Api.V3:
+        return {
+            "name": question.name,
+            "questionType": question.type,
+            "description": question.description,
+            "value": question.default,
+            "multiple": question.multiple,
+            "items": items,
+        }
+    view: dict[str, Any] = {"name": question.name, "type": question.type, "description": question.description}
+    if question.type in CHOICE_TYPES:
+        view |= {"multiple": str(question.multiple), "items": items}
+    return view
+
+
+# ---- workflows -----------------------------------------------------------------------------------
+def subscription_view(workflow: Workflow) -> dict[str, Any]:
+    """A workflow in the legacy and ``/webapi/v1`` subscription list."""
+    return {
+        "id": workflow.id,
+        "subscriptionId": "5b0d1a2b3c4d5e6f7a8b9c0d",
+        "public": False,
+        "runDisabled": False,
+        "packageType": "App",
+        "uploadDate": PUBLISHED,
+        "fileName": f"{workflow.name}.yxzp",
+        "metaInfo": _meta_info(workflow),
+        "isChained": False,
+        "version": 1,
+        "runCount": 0,
+        "workerTag": "",
+        "isE2": True,
+    }
+
+
+def _meta_info(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "name": workflow.name,
+        "description": "",
+        "author": "Emulator",
+        "copyright": "",
+        "url": "",
+        "urlText": "",
+        "outputMessage": "",
+        "noOutputFilesMessage": "",
+    }
+
+
+def v3_workflow_summary(workflow: Workflow) -> dict[str, Any]:
+    """A workflow in ``GET /v3/workflows`` (``view=Default``)."""
+    return {
+        "id": workflow.id,
+        "sourceAppId": workflow.id,
+        "name": workflow.name,
+        "ownerId": OWNER_ID,
+        "dateCreated": PUBLISHED,
+        "publishedVersionNumber": 1,
+        "isAmp": True,
+        "executionMode": "Standard",
+    }
+
+
+def v3_workflow_view(workflow: Workflow) -> dict[str, Any]:
+    """A workflow as ``GET /v3/workflows/{id}`` (and ``view=Full``) answers it."""
+    return {
+        "id": workflow.id,
+        "sourceAppId": workflow.id,
+        "name": workflow.name,
+        "ownerId": OWNER_ID,
+        "dateCreated": PUBLISHED,
+        "runCount": 0,
+        "workerTag": "",
+        "districtTags": [],
+        "comments": "",
+        "isPublic": False,
+        "isReadyForMigration": False,
+        "othersMayDownload": True,
+        "othersCanExecute": True,
+        "othersCanViewHistory": False,
+        "hasPrivateDataExemption": False,
+        "executionMode": "Standard",
+        "publishedVersionId": workflow.id,
+        "versions": [_v3_version(workflow)],
+    }
+
+
+def _v3_version(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "versionId": workflow.id,
+        "versionNumber": 1,
+        "dateCreated": PUBLISHED,
+        "uploadSource": "Designer",
+        "uploadDate": PUBLISHED,
+        "packageWorkflowType": "Standard",
+        "published": True,
+        "comments": "",
+        "runDisabled": False,
+        "executionMode": "Standard",
+        "workflowCredentialType": "Default",
+        "credentialId": None,
+        "hasPrivateDataExemption": False,
+        "othersMayDownload": True,
+        "othersCanViewHistory": False,
+        "details": {"isAmp": True, "fileName": f"{workflow.name}.yxmd", **_meta_info(workflow)},
+    }

@@ -1,0 +1,195 @@
+"""Drive scenarios on a running stack (dev/stack.py) and read what happened from the metadata DB and the emulator."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+
+from dev.stack import TRIGGERERS, Stack
+
+# Workflows of tests/stack/catalogue.yaml: 12 s, 45 s, 75 s and 120 s jobs, each outlasting its scenario's disruption.
+SHORT, MEDIUM, LONG, LONGEST = (f"5a000000000000000000000{i}" for i in range(1, 5))
+# Mapped tasks per scenario, as in issue 9.
+TASKS = 20
+# What AlteryxJobTrigger.on_kill logs when it keeps the job of a trigger that moved to another triggerer.
+MOVED = "this trigger moved to another triggerer"
+STACK_DAG_IDS = {"stack_mapped", "stack_kill", "stack_blocker", "stack_outputs"}
+TERMINAL = {"success", "failed", "upstream_failed", "skipped", "removed"}
+# How long a scenario may wait for something before the test fails (a hang guard, not a speed check).
+PATIENCE = 600.0
+# A triggerer counts as alive while its heartbeat is this fresh (it beats every 5 s).
+ALIVE_WITHIN = 10
+
+
+class StackTimeoutError(AssertionError):
+    """A scenario waited longer than :data:`PATIENCE` for the stack to reach a state."""
+
+
+def wait_until(what: str, check: Callable[[], Any], seconds: float = PATIENCE, every: float = 0.5) -> Any:
+    """Poll ``check`` until it returns something truthy, and return that.
+
+    :raises StackTimeoutError: naming ``what`` when ``seconds`` pass first.
+    """
+    deadline = time.monotonic() + seconds
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise StackTimeoutError(f"waited {seconds:.0f} s for {what}")
+        time.sleep(every)
+    return result
+
+
+@dataclass
+class Figures:
+    """What one scenario did: the numbers the summary table shows."""
+
+    scenario: str
+    tasks: int = 0
+    succeeded: int = 0
+    retried: int = 0
+    jobs_created: int = 0
+    jobs_expected: int = 0
+    cancelled: int = 0
+    kept_on_move: int = 0
+    duplicates: int = 0
+    reassigned_after: float | None = None
+    cancelled_after: float | None = None
+    seconds: float = 0.0
+    note: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+
+class Driver:
+    """Scenario steps on one stack: runs, task instances, triggers, and the emulator's jobs."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+
+    def wait_for_dags(self) -> None:
+        """Until the DAG processor has parsed every DAG of tests/stack/dags (a fresh stack starts with none)."""
+
+        def parsed() -> bool:
+            listed = {dag["dag_id"] for dag in self.stack.api("GET", "/dags", params={"limit": 100})["dags"]}
+            return listed >= STACK_DAG_IDS
+
+        wait_until("the stack DAGs to be parsed", parsed)
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg2.connect(self.stack.database_url.replace("+psycopg2", "")) as connection, connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return list(cursor.fetchall())
+
+    def trigger(self, dag_id: str, scenario: str, **conf: Any) -> str:
+        """Start a run of ``dag_id``; its run id (``<scenario>-<random>``) prefixes every job's ``item`` answer."""
+        run_id = f"{scenario}-{uuid.uuid4().hex[:8]}"
+        self.stack.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "dag_run_id": run_id, "conf": conf})
+        return run_id
+
+    def tasks(self, dag_id: str, run_id: str, task_id: str = "run") -> dict[int, tuple[str | None, int]]:
+        """State and try number of each (mapped) instance of ``task_id``, by map index."""
+        rows = self.sql("SELECT map_index, state, try_number FROM task_instance WHERE dag_id = %s AND run_id = %s AND task_id = %s", dag_id, run_id, task_id)
+        return {index: (state, tries) for index, state, tries in rows}
+
+    def wait_deferred(self, dag_id: str, run_id: str, count: int) -> dict[int, int]:
+        """Until ``count`` instances are deferred with their trigger assigned; returns trigger holders: triggerer job id -> triggers."""
+
+        def holders() -> dict[int, int] | None:
+            rows = self.sql(
+                "SELECT t.triggerer_id FROM task_instance ti JOIN trigger t ON t.id = ti.trigger_id "
+                "WHERE ti.dag_id = %s AND ti.run_id = %s AND ti.state = 'deferred' AND t.triggerer_id IS NOT NULL",
+                dag_id,
+                run_id,
+            )
+            return dict(Counter(holder for (holder,) in rows)) if len(rows) == count else None
+
+        return wait_until(f"{count} deferred tasks of {run_id} with a triggerer", holders)
+
+    def holders(self, run_id: str) -> dict[int | None, int]:
+        rows = self.sql("SELECT t.triggerer_id FROM task_instance ti JOIN trigger t ON t.id = ti.trigger_id WHERE ti.run_id = %s", run_id)
+        return dict(Counter(holder for (holder,) in rows))
+
+    def wait_finished(self, dag_id: str, run_id: str, task_id: str = "run") -> dict[int, tuple[str | None, int]]:
+        """Until every instance of ``task_id`` has finished; returns them as :meth:`tasks` does."""
+
+        def finished() -> dict[int, tuple[str | None, int]] | None:
+            tasks = self.tasks(dag_id, run_id, task_id)
+            return tasks if tasks and all(state in TERMINAL for state, _ in tasks.values()) else None
+
+        return wait_until(f"every {task_id} task of {run_id} to finish", finished, every=1)
+
+    def alive_triggerers(self) -> set[int]:
+        """Job ids of triggerers with a fresh heartbeat."""
+        rows = self.sql(
+            "SELECT id FROM job WHERE job_type = 'TriggererJob' AND state = 'running' AND latest_heartbeat > now() - make_interval(secs => %s)", ALIVE_WITHIN
+        )
+        return {job_id for (job_id,) in rows}
+
+    def only_triggerer(self, name: str) -> int:
+        """Leave only triggerer ``name`` running (started if needed) and return its job id."""
+        for other in TRIGGERERS:
+            if other != name and self.stack.is_running(other):
+                self.stack.stop(other)
+        if not self.stack.is_running(name):
+            self.stack.start(name)
+
+        def single() -> set[int] | None:
+            # A killed triggerer's row stays "running" until its heartbeat is stale: wait for exactly one fresh one.
+            alive = self.alive_triggerers()
+            return alive if len(alive) == 1 else None
+
+        (job_id,) = wait_until(f"{name} to be the only live triggerer", single)
+        return int(job_id)
+
+    def start_triggerer(self, name: str, besides: int) -> int:
+        """Start triggerer ``name`` and return its job id once it heartbeats (``besides`` is the one already running)."""
+        self.stack.start(name)
+        (job_id,) = wait_until(f"{name} to heartbeat", lambda: self.alive_triggerers() - {besides})
+        return int(job_id)
+
+    def logged(self, dag_id: str, run_id: str, text: str) -> list[datetime]:
+        """When the run's task and trigger logs say ``text`` (Airflow 3 writes them as JSON lines), earliest first."""
+        found = []
+        for log in (Path(self.stack.env["AIRFLOW_HOME"]) / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}").rglob("*.log*"):
+            for line in log.read_text(errors="replace").splitlines():
+                if text in line:
+                    with suppress(ValueError, KeyError):
+                        found.append(datetime.fromisoformat(json.loads(line)["timestamp"]))
+        return sorted(found)
+
+    def jobs(self, run_id: str) -> list[dict[str, Any]]:
+        """The emulator's jobs whose ``item`` answer belongs to ``run_id``."""
+        return [job for job in self.stack.emulator.jobs() if str(job["questions"].get("item", "")).startswith(f"{run_id}/")]
+
+    def figures(self, figures: Figures, tasks: dict[int, tuple[str | None, int]], run_id: str) -> Figures:
+        """Fill in ``figures`` from the finished run's task instances and its jobs."""
+        jobs = self.jobs(run_id)
+        answers = Counter(job["questions"]["item"] for job in jobs)
+        figures.tasks = len(tasks)
+        figures.succeeded = sum(state == "success" for state, _ in tasks.values())
+        figures.retried = sum(tries > 1 for _, tries in tasks.values())
+        figures.jobs_created = len(jobs)
+        figures.jobs_expected = len(tasks)
+        figures.cancelled = sum(job["status"] == "Cancelled" for job in jobs)
+        figures.duplicates = sum(count - 1 for count in answers.values())
+        figures.kept_on_move = len(self.logged("stack_mapped", run_id, MOVED))
+        figures.seconds = time.monotonic() - figures.started
+        return figures
+
+
+def finish(driver: Driver, figures: Figures, run_id: str, dag_id: str = "stack_mapped") -> Figures:
+    """Wait for the run's ``run`` tasks to finish and fill in ``figures``."""
+    return driver.figures(figures, driver.wait_finished(dag_id, run_id), run_id)
+
+
+def assert_nothing_lost(figures: Figures) -> None:
+    """Every task succeeded, one job per task, none cancelled, none duplicated."""
+    assert (figures.succeeded, figures.jobs_created, figures.cancelled, figures.duplicates) == (figures.tasks, figures.tasks, 0, 0)
