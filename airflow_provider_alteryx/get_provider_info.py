@@ -68,7 +68,12 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [{"integration-name": "Alteryx Server", "python-modules": ["airflow_provider_alteryx.operators.alteryx"]}],
         "sensors": [{"integration-name": "Alteryx Server", "python-modules": ["airflow_provider_alteryx.sensors.alteryx"]}],
         "hooks": [{"integration-name": "Alteryx Server", "python-modules": ["airflow_provider_alteryx.hooks.alteryx"]}],
-        "triggers": [{"integration-name": "Alteryx Server", "python-modules": ["airflow_provider_alteryx.triggers.alteryx"]}],
+        "triggers": [
+            {
+                "integration-name": "Alteryx Server",
+                "python-modules": ["airflow_provider_alteryx.triggers.alteryx", "airflow_provider_alteryx.triggers.workflow_events"],
+            }
+        ],
         "extra-links": ["airflow_provider_alteryx.operators.alteryx.AlteryxWorkflowLink"],
         "connection-types": [
             {

@@ -105,10 +105,12 @@ class AlteryxServerHook(BaseHook):
     # ---- connection form (Airflow < 3.2 reads these; newer ones read get_provider_info) ------
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form's relabelled and hidden fields (Airflow before 3.2 asks the hook)."""
         return UI_FIELD_BEHAVIOUR
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The connection form's extra fields (Airflow before 3.2 asks the hook)."""
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
         from wtforms import StringField
@@ -301,6 +303,7 @@ class AlteryxServerHook(BaseHook):
     def find_workflow(self, name: str) -> AlteryxWorkflow:
         """The one workflow named ``name`` the key can see.
 
+        :return: its id, name, owner and version.
         :raises AlteryxNotFoundError: no workflow has that name (the error lists the names there are).
         :raises AlteryxInputError: several have it (the error lists their ids, owners and versions).
         """
@@ -352,6 +355,7 @@ class AlteryxServerHook(BaseHook):
     def get_job(self, job_id: str) -> AlteryxJob:
         """One job, with its outputs and engine messages.
 
+        :return: the job as the Server reports it now.
         :raises AlteryxNotFoundError: no such job.
         :raises AlteryxProtocolError: the Server's answer is not a job.
         """
@@ -361,6 +365,8 @@ class AlteryxServerHook(BaseHook):
         """The workflow's newest jobs, newest first (list items carry no outputs or messages).
 
         :param limit: how many jobs at most.
+        :return: the jobs (id, status, creation time; the workflow filled in).
+        :raises AlteryxNotFoundError: no such workflow.
         """
         return self._run(self._api(self.config).list_workflow_jobs(workflow_id, limit))
 
@@ -373,7 +379,11 @@ class AlteryxServerHook(BaseHook):
         return self._run(self._api(self.config).cancel_job(job_id))
 
     def get_job_messages(self, job_id: str) -> tuple[JobMessage, ...]:
-        """The job's engine messages."""
+        """The job's engine messages.
+
+        :return: every message, with its level and tool.
+        :raises AlteryxNotFoundError: no such job.
+        """
         return self.get_job(job_id).messages
 
     def download_job_output(self, job_id: str, output_id: str, output_format: str, path: str | os.PathLike[str]) -> str:
@@ -391,7 +401,10 @@ class AlteryxServerHook(BaseHook):
     def wait_for_job(self, job_id: str, poll_interval: float = 10.0, timeout: float | None = None) -> AlteryxJob:
         """Poll until the job finishes and return it, whatever its disposition.
 
-        :param timeout: seconds to wait at most; then :class:`~airflow_provider_alteryx.exceptions.AlteryxJobTimeoutError`.
+        :param timeout: seconds to wait at most.
+        :return: the finished job, read in full.
+        :raises AlteryxJobTimeoutError: the job was unfinished when ``timeout`` passed; it carries the job.
+        :raises AlteryxInputError: a ``poll_interval`` or ``timeout`` that cannot work.
         """
         poll_interval = seconds(poll_interval, "poll_interval", minimum=MIN_POLL_INTERVAL)
         timeout = optional_seconds(timeout, "timeout")
@@ -399,9 +412,19 @@ class AlteryxServerHook(BaseHook):
         return self._run(self._api(self.config).wait_for_job(job_id, poll_interval=poll_interval, deadline=deadline, log=self.log))
 
     async def aget_job(self, job_id: str) -> AlteryxJob:
+        """Async :meth:`get_job`.
+
+        :return: the job, with its outputs and engine messages.
+        :raises AlteryxNotFoundError: no such job.
+        """
         return await self._arun(self._api(await self.aconfig()).get_job(job_id))
 
     async def acancel_job(self, job_id: str) -> AlteryxJob:
+        """Async :meth:`cancel_job`.
+
+        :return: the job as read after the cancel.
+        :raises AlteryxUnsupportedError: this Server cannot cancel jobs.
+        """
         return await self._arun(self._api(await self.aconfig()).cancel_job(job_id))
 
     async def await_job(self, job_id: str, *, poll_interval: float, deadline: float | None, log: Log | None = None, coalesce: bool = True) -> AlteryxJob:
@@ -440,7 +463,10 @@ class AlteryxServerHook(BaseHook):
         return await self._arun(api.wait_for_job(job_id, poll_interval=poll_interval, deadline=deadline, log=log, schedule=schedule, progress=progress))
 
     async def alist_workflow_jobs(self, workflow_id: str, limit: int = 100) -> list[AlteryxJob]:
-        """Async :meth:`list_workflow_jobs`: the workflow's newest jobs, newest first, without outputs or messages."""
+        """Async :meth:`list_workflow_jobs`.
+
+        :return: the workflow's newest jobs, newest first, without outputs or messages.
+        """
         return await self._arun(self._api(await self.aconfig()).list_workflow_jobs(workflow_id, limit))
 
     def list_schedules(self) -> list[dict[str, Any]]:
@@ -454,12 +480,16 @@ class AlteryxServerHook(BaseHook):
     def get_schedule(self, schedule_id: str) -> dict[str, Any]:
         """One schedule in full, as the Server's ``ScheduleView`` (iteration, priority, workerTag, enabled...).
 
+        :return: the schedule's fields as the Server names them.
         :raises AlteryxNotFoundError: no such schedule, or the key cannot see it.
         """
         return self._run(self._api(self.config).get_schedule(schedule_id))
 
     def test_connection(self) -> tuple[bool, str]:
-        """Authenticate and list workflows: what the UI's Test button and ``airflow connections test`` report."""
+        """Authenticate and list workflows: what the UI's Test button and ``airflow connections test`` report.
+
+        :return: ``(True, what was found)`` or ``(False, the cause and its fix)``; never raises.
+        """
         try:
             workflows = self.list_workflows()
         except Exception as error:  # the UI shows the text: never a traceback, never a secret
