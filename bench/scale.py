@@ -148,6 +148,21 @@ class Watch:
     def done(self, job_id: str) -> None:
         self.detected[job_id] = time.time()
 
+    async def poll(self, job_id: str, interval: float, read: Callable[[], Awaitable[str]], errors: tuple[type[BaseException], ...]) -> None:
+        """The loop every comparison client runs: read the job's status each ``interval`` until it finishes,
+        counting a failed read (one of ``errors``) as an error and an empty status."""
+        while True:
+            status = ""
+            try:
+                status = await read()
+            except errors:
+                self.errors += 1
+            self.saw(status)
+            if status in TERMINAL:
+                self.done(job_id)
+                return
+            await asyncio.sleep(interval)
+
 
 class LagMonitor:
     """Samples how late a short sleep wakes up: the event loop's lag, as the triggerer's watchdog sees it."""
@@ -239,21 +254,15 @@ def dbt_client(watch: Watch) -> Wait:
 
     async def wait(job_id: str, target: Target, interval: float) -> None:
         base = target.base
-        while True:
-            status = ""
-            try:
-                async with aiohttp.ClientSession() as session:
-                    async with session.post(f"{base}/webapi/oauth2/token", data=token_form()) as answer:
-                        token = (await answer.json())["access_token"]
-                    async with session.get(f"{base}/webapi/v3/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}) as answer:
-                        status = (await answer.json())["status"]
-            except (aiohttp.ClientError, TimeoutError, KeyError):
-                watch.errors += 1
-            watch.saw(status)
-            if status in TERMINAL:
-                watch.done(job_id)
-                return
-            await asyncio.sleep(interval)
+
+        async def read() -> str:
+            async with aiohttp.ClientSession() as session:
+                async with session.post(f"{base}/webapi/oauth2/token", data=token_form()) as answer:
+                    token = (await answer.json())["access_token"]
+                async with session.get(f"{base}/webapi/v3/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}) as answer:
+                    return str((await answer.json())["status"])
+
+        await watch.poll(job_id, interval, read, (aiohttp.ClientError, TimeoutError, KeyError))
 
     return wait
 
@@ -264,17 +273,11 @@ def thread_client(watch: Watch) -> Wait:
 
     async def wait(job_id: str, target: Target, interval: float) -> None:
         hook = AlteryxServerHook(target.conn_id, retry_limit=1)
-        while True:
-            status = ""
-            try:
-                status = (await asyncio.to_thread(hook.get_job, job_id)).status
-            except AlteryxError:
-                watch.errors += 1
-            watch.saw(status)
-            if status in TERMINAL:
-                watch.done(job_id)
-                return
-            await asyncio.sleep(interval)
+
+        async def read() -> str:
+            return (await asyncio.to_thread(hook.get_job, job_id)).status
+
+        await watch.poll(job_id, interval, read, (AlteryxError,))
 
     return wait
 
@@ -294,18 +297,12 @@ def floor_client(watch: Watch) -> Wait:
             setups[target.base] = asyncio.ensure_future(connect(target.base))  # one session and one token per Server
         session, headers = await setups[target.base]
         url = f"{target.base}/webapi/v3/jobs/{job_id}"
-        while True:
-            status = ""
-            try:
-                async with session.get(url, headers=headers) as answer:
-                    status = (await answer.json())["status"]
-            except (aiohttp.ClientError, TimeoutError, KeyError):
-                watch.errors += 1
-            watch.saw(status)
-            if status in TERMINAL:
-                watch.done(job_id)
-                return
-            await asyncio.sleep(interval)
+
+        async def read() -> str:
+            async with session.get(url, headers=headers) as answer:
+                return str((await answer.json())["status"])
+
+        await watch.poll(job_id, interval, read, (aiohttp.ClientError, TimeoutError, KeyError))
 
     return wait
 

@@ -22,9 +22,6 @@ from airflow_provider_alteryx.utils.outcome import cancel_outcome, describe_fail
 from airflow_provider_alteryx.utils.scrub import scrub
 from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, seconds, server_id
 
-# A trigger may wait for hours: ride out Server blips of a few minutes before giving up
-# (exponential backoff with jitter, capped at 60 s between tries).
-TRIGGER_RETRY_LIMIT = 10
 # Reading a task's state in on_kill: tries, and the pause between them.
 STATE_READ_TRIES = 3
 STATE_READ_PAUSE = 1.0
@@ -47,7 +44,8 @@ _CONFIG_LOCKS: weakref.WeakKeyDictionary[AlteryxServerHook, asyncio.Lock] = weak
 
 def shared_hook(conn_id: str, hook_params: dict[str, Any]) -> AlteryxServerHook:
     """The running event loop's hook for ``conn_id`` and ``hook_params`` (a new one outside a loop, or once the shared one is old)."""
-    params = {"retry_limit": TRIGGER_RETRY_LIMIT, **hook_params}
+    # The hook's retry policy (10 tries within 300 s) already rides out Server blips of a few minutes.
+    params = dict(hook_params)
     try:
         hooks = _SHARED_HOOKS.setdefault(asyncio.get_running_loop(), {})
     except RuntimeError:
