@@ -101,7 +101,9 @@ class AlteryxApiError(AlteryxError):
         self.status = status
         self.family = family
         self.server_message = scrub(server_message)
-        self.model_state = {name: [scrub(m) for m in messages] for name, messages in (model_state or {}).items()}
+        self.model_state = {
+            name: [scrub(m) for m in messages] for name, messages in (model_state or {}).items()
+        }
         self.retry_after = retry_after
         # Whether the Server may have acted on the request; a caller that proves otherwise may set it to NO.
         self.received = Received.NO if status in NOT_RECEIVED_STATUSES else Received.MAYBE
@@ -150,14 +152,18 @@ class AlteryxJobTimeoutError(AlteryxJobError):
     """Waiting for a job ran past its deadline."""
 
 
-def error_from_response(call: ApiCall, status: int, headers: Mapping[str, str], body: bytes) -> AlteryxApiError:
+def error_from_response(
+    call: ApiCall, status: int, headers: Mapping[str, str], body: bytes
+) -> AlteryxApiError:
     """Map a non-2xx answer to the matching exception, with the Server's message and a hint where one helps.
 
     The text names the call by method and URL without its query string (which never carries a secret:
     OAuth 1.0a parameters travel in the ``Authorization`` header).
     """
     payload = _json_or_none(body)
-    server_message, model_state = _server_message(payload) if payload is not None else (_summarise_non_json(headers, body), {})
+    server_message, model_state = (
+        _server_message(payload) if payload is not None else (_summarise_non_json(headers, body), {})
+    )
     if 300 <= status < 400:
         server_message = f"a redirect to {_origin(headers.get('Location', ''))}"
     text = f"Alteryx Server answered {status} to {call.method} {call.url} ({call.family}): {server_message}"
@@ -226,10 +232,20 @@ def _server_message(payload: Any) -> tuple[str, dict[str, list[str]]]:
     model_state = payload.get("modelState") or payload.get("ModelState") or {}
     if not isinstance(model_state, dict):
         model_state = {}
-    model_state = {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in model_state.items()}
-    message = payload.get("message") or payload.get("Message") or payload.get("error_description") or payload.get("error") or ""
+    model_state = {
+        str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in model_state.items()
+    }
+    message = (
+        payload.get("message")
+        or payload.get("Message")
+        or payload.get("error_description")
+        or payload.get("error")
+        or ""
+    )
     details = "; ".join(m for messages in model_state.values() for m in messages)
-    return " ".join(part for part in (str(message), details) if part) or json.dumps(payload)[:300], model_state
+    return " ".join(part for part in (str(message), details) if part) or json.dumps(payload)[
+        :300
+    ], model_state
 
 
 def _summarise_non_json(headers: Mapping[str, str], body: bytes) -> str:

@@ -64,14 +64,37 @@ def get_provider_info() -> dict[str, Any]:
         "name": "Alteryx Server",
         "description": "Run Alteryx Server workflows from Airflow and wait for their jobs.",
         "versions": [__version__],
-        "integrations": [{"integration-name": "Alteryx Server", "external-doc-url": "https://help.alteryx.com/current/en/server/api-overview.html"}],
-        "operators": [{"integration-name": "Alteryx Server", "python-modules": ["airflow_provider_alteryx.operators.alteryx"]}],
-        "sensors": [{"integration-name": "Alteryx Server", "python-modules": ["airflow_provider_alteryx.sensors.alteryx"]}],
-        "hooks": [{"integration-name": "Alteryx Server", "python-modules": ["airflow_provider_alteryx.hooks.alteryx"]}],
+        "integrations": [
+            {
+                "integration-name": "Alteryx Server",
+                "external-doc-url": "https://help.alteryx.com/current/en/server/api-overview.html",
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Alteryx Server",
+                "python-modules": ["airflow_provider_alteryx.operators.alteryx"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Alteryx Server",
+                "python-modules": ["airflow_provider_alteryx.sensors.alteryx"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Alteryx Server",
+                "python-modules": ["airflow_provider_alteryx.hooks.alteryx"],
+            }
+        ],
         "triggers": [
             {
                 "integration-name": "Alteryx Server",
-                "python-modules": ["airflow_provider_alteryx.triggers.alteryx", "airflow_provider_alteryx.triggers.workflow_events"],
+                "python-modules": [
+                    "airflow_provider_alteryx.triggers.alteryx",
+                    "airflow_provider_alteryx.triggers.workflow_events",
+                ],
             }
         ],
         "extra-links": ["airflow_provider_alteryx.operators.alteryx.AlteryxWorkflowLink"],

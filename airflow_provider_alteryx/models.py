@@ -28,7 +28,11 @@ class JobOutput:
         if not isinstance(data, Mapping) or not data.get("id"):
             raise ValueError(f"an output needs an 'id', found {data!r:.80}")
         formats = data.get("availableFormats") or data.get("formats") or ()
-        return cls(id=str(data["id"]), name=str(data.get("fileName") or data.get("name") or data["id"]), formats=tuple(str(f) for f in formats))
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("fileName") or data.get("name") or data["id"]),
+            formats=tuple(str(f) for f in formats),
+        )
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,11 @@ class JobMessage:
         if not isinstance(data, Mapping):
             raise ValueError(f"a message must be a JSON object, found {data!r:.80}")
         tool_id = data.get("toolId")
-        return cls(level=int(data.get("status", 1)), text=str(data.get("text", "")), tool_id=None if tool_id is None else int(tool_id))
+        return cls(
+            level=int(data.get("status", 1)),
+            text=str(data.get("text", "")),
+            tool_id=None if tool_id is None else int(tool_id),
+        )
 
     @property
     def is_error(self) -> bool:
@@ -107,7 +115,9 @@ class AlteryxJob:
         return cls(
             **{
                 **data,
-                "outputs": tuple(JobOutput(**{**o, "formats": tuple(o["formats"])}) for o in data.get("outputs", ())),
+                "outputs": tuple(
+                    JobOutput(**{**o, "formats": tuple(o["formats"])}) for o in data.get("outputs", ())
+                ),
                 "messages": tuple(JobMessage(**m) for m in data.get("messages", ())),
             }
         )

@@ -41,7 +41,9 @@ class Round:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-async def poll(session: aiohttp.ClientSession, url: str, headers: dict[str, str], until: float, result: Round) -> None:
+async def poll(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], until: float, result: Round
+) -> None:
     while time.monotonic() < until:
         started = time.monotonic()
         try:
@@ -56,18 +58,29 @@ async def poll(session: aiohttp.ClientSession, url: str, headers: dict[str, str]
 
 
 async def measure(base: str, clients: int, seconds: float) -> Round:
-    form = {"grant_type": "client_credentials", "client_id": "emulator-key", "client_secret": "emulator-secret"}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "emulator-key",
+        "client_secret": "emulator-secret",
+    }
     connector = aiohttp.TCPConnector(limit=0)  # one connection per client, all open at once
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
         async with session.post(f"{base}/webapi/oauth2/token", data=form) as answer:
             headers = {"Authorization": f"Bearer {(await answer.json())['access_token']}"}
         async with session.post(
-            f"{base}/webapi/v3/workflows/{SLOW_WORKFLOW}/jobs", json={"questions": [{"name": "region", "value": "EMEA"}]}, headers=headers
+            f"{base}/webapi/v3/workflows/{SLOW_WORKFLOW}/jobs",
+            json={"questions": [{"name": "region", "value": "EMEA"}]},
+            headers=headers,
         ) as answer:
             job_id = (await answer.json())["id"]
         result = Round(clients, 0, 0, seconds, [])
         until = time.monotonic() + seconds
-        await asyncio.gather(*(poll(session, f"{base}/webapi/v3/jobs/{job_id}", headers, until, result) for _ in range(clients)))
+        await asyncio.gather(
+            *(
+                poll(session, f"{base}/webapi/v3/jobs/{job_id}", headers, until, result)
+                for _ in range(clients)
+            )
+        )
         return result
 
 
@@ -77,7 +90,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     emulator = subprocess.Popen(
-        [str(Path(sys.executable).with_name("alteryx-server-emulator")), "--port", "0", "--time-scale", "1000"], stdout=subprocess.PIPE, text=True
+        [
+            str(Path(sys.executable).with_name("alteryx-server-emulator")),
+            "--port",
+            "0",
+            "--time-scale",
+            "1000",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert emulator.stdout is not None
@@ -86,13 +107,19 @@ def main() -> int:
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
-    print(f"Emulator under concurrent polling, {args.seconds:g} s per round, emulator and load generator on this {sys.platform} machine")
-    print(f"{'clients':>8}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s vs first':>16}")
+    print(
+        f"Emulator under concurrent polling, {args.seconds:g} s per round, emulator and load generator on this {sys.platform} machine"
+    )
+    print(
+        f"{'clients':>8}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s vs first':>16}"
+    )
     for r in rounds:
         print(
             f"{r.clients:>8}{r.requests:>10}{r.per_second:>9.0f}{r.percentile(0.5):>9.1f}{r.percentile(0.99):>9.1f}{r.errors:>8}{r.per_second / rounds[0].per_second:>16.2f}"
         )
-    print(f"mean latency at {rounds[-1].clients} clients: {statistics.fmean(rounds[-1].latencies) * 1000:.1f} ms")
+    print(
+        f"mean latency at {rounds[-1].clients} clients: {statistics.fmean(rounds[-1].latencies) * 1000:.1f} ms"
+    )
     return 1 if any(r.errors for r in rounds) else 0
 
 

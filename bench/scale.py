@@ -148,7 +148,13 @@ class Watch:
     def done(self, job_id: str) -> None:
         self.detected[job_id] = time.time()
 
-    async def poll(self, job_id: str, interval: float, read: Callable[[], Awaitable[str]], errors: tuple[type[BaseException], ...]) -> None:
+    async def poll(
+        self,
+        job_id: str,
+        interval: float,
+        read: Callable[[], Awaitable[str]],
+        errors: tuple[type[BaseException], ...],
+    ) -> None:
         """The loop every comparison client runs: read the job's status each ``interval`` until it finishes,
         counting a failed read (one of ``errors``) as an error and an empty status."""
         while True:
@@ -193,7 +199,14 @@ async def create_jobs(base: str, count: int) -> list[str]:
         gate = asyncio.Semaphore(64)
 
         async def create(n: int) -> str:
-            async with gate, session.post(f"{base}/webapi/v3/workflows/{WORKFLOWS[n % len(WORKFLOWS)]}/jobs", json={}, headers=headers) as answer:
+            async with (
+                gate,
+                session.post(
+                    f"{base}/webapi/v3/workflows/{WORKFLOWS[n % len(WORKFLOWS)]}/jobs",
+                    json={},
+                    headers=headers,
+                ) as answer,
+            ):
                 answer.raise_for_status()
                 return str((await answer.json())["id"])
 
@@ -213,7 +226,10 @@ async def prepare(base: str, scenario: Scenario) -> tuple[list[str], float]:
 async def control(base: str, method: str, path: str, body: Any = None) -> Any:
     import aiohttp
 
-    async with aiohttp.ClientSession() as session, session.request(method, f"{base}/__emulator/{path}", json=body) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, f"{base}/__emulator/{path}", json=body) as answer,
+    ):
         answer.raise_for_status()
         return await answer.json()
 
@@ -241,7 +257,9 @@ def provider_client(watch: Watch) -> Wait:
     AlteryxServerHook.alist_workflow_jobs = counted_list  # type: ignore[method-assign]
 
     async def wait(job_id: str, target: Target, interval: float) -> None:
-        async for event in AlteryxJobTrigger(job_id=job_id, alteryx_conn_id=target.conn_id, poll_interval=interval).run():
+        async for event in AlteryxJobTrigger(
+            job_id=job_id, alteryx_conn_id=target.conn_id, poll_interval=interval
+        ).run():
             if event.payload["status"] == "error":
                 watch.errors += 1
         watch.done(job_id)
@@ -259,7 +277,9 @@ def dbt_client(watch: Watch) -> Wait:
             async with aiohttp.ClientSession() as session:
                 async with session.post(f"{base}/webapi/oauth2/token", data=token_form()) as answer:
                     token = (await answer.json())["access_token"]
-                async with session.get(f"{base}/webapi/v3/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}) as answer:
+                async with session.get(
+                    f"{base}/webapi/v3/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}
+                ) as answer:
                     return str((await answer.json())["status"])
 
         await watch.poll(job_id, interval, read, (aiohttp.ClientError, TimeoutError, KeyError))
@@ -294,7 +314,9 @@ def floor_client(watch: Watch) -> Wait:
 
     async def wait(job_id: str, target: Target, interval: float) -> None:
         if target.base not in setups:
-            setups[target.base] = asyncio.ensure_future(connect(target.base))  # one session and one token per Server
+            setups[target.base] = asyncio.ensure_future(
+                connect(target.base)
+            )  # one session and one token per Server
         session, headers = await setups[target.base]
         url = f"{target.base}/webapi/v3/jobs/{job_id}"
 
@@ -307,7 +329,12 @@ def floor_client(watch: Watch) -> Wait:
     return wait
 
 
-CLIENT_FACTORIES = {"provider": provider_client, "dbt": dbt_client, "thread": thread_client, "floor": floor_client}
+CLIENT_FACTORIES = {
+    "provider": provider_client,
+    "dbt": dbt_client,
+    "thread": thread_client,
+    "floor": floor_client,
+}
 
 
 def full_collections() -> int:
@@ -347,7 +374,10 @@ async def run_client(base: str, warm_base: str, client: str, scenario: Scenario)
     await control(base, "PUT", "faults", {"latency": 0})
     after = await control(base, "GET", "info")
     jobs = {job["id"]: job for job in (await control(base, "GET", "jobs"))["jobs"]}
-    finished = {job_id: datetime.fromisoformat(jobs[job_id]["finishedAt"].replace("Z", "+00:00")).timestamp() for job_id in job_ids}
+    finished = {
+        job_id: datetime.fromisoformat(jobs[job_id]["finishedAt"].replace("Z", "+00:00")).timestamp()
+        for job_id in job_ids
+    }
     ended = started + cap
     detection = [watch.detected.get(job_id, ended) - finish for job_id, finish in finished.items()]
     return Result(
@@ -380,7 +410,18 @@ def client_main(args: argparse.Namespace) -> int:
 
 # ---- the orchestrating process -----------------------------------------------------------------
 def start_emulator(*options: str) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "airflow_provider_alteryx.emulator", "--port", "0", "--catalogue", str(CATALOGUE), "--workers", "20000", *options]
+    command = [
+        sys.executable,
+        "-m",
+        "airflow_provider_alteryx.emulator",
+        "--port",
+        "0",
+        "--catalogue",
+        str(CATALOGUE),
+        "--workers",
+        "20000",
+        *options,
+    ]
     emulator = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert emulator.stdout is not None
     line = emulator.stdout.readline().strip()
@@ -391,18 +432,48 @@ def start_emulator(*options: str) -> tuple[subprocess.Popen[str], str]:
 
 
 def connection(base: str) -> str:
-    return json.dumps({"conn_type": "alteryx", "host": base, "login": API_KEY, "password": API_SECRET, "extra": {"auth_type": "oauth2"}})
+    return json.dumps(
+        {
+            "conn_type": "alteryx",
+            "host": base,
+            "login": API_KEY,
+            "password": API_SECRET,
+            "extra": {"auth_type": "oauth2"},
+        }
+    )
 
 
 def client_environment(base: str, warm_base: str, home: str) -> dict[str, str]:
-    conns = {f"AIRFLOW_CONN_{CONN_ID.upper()}": connection(base), f"AIRFLOW_CONN_{WARM_CONN_ID.upper()}": connection(warm_base)}
+    conns = {
+        f"AIRFLOW_CONN_{CONN_ID.upper()}": connection(base),
+        f"AIRFLOW_CONN_{WARM_CONN_ID.upper()}": connection(warm_base),
+    }
     return {**os.environ, "AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False", **conns}
 
 
 def run_scenario(base: str, warm_base: str, home: str, client: str, scenario: Scenario) -> Result:
-    command = [sys.executable, __file__, "client", "--url", base, "--warm-url", warm_base, "--client", client, "--waits", str(scenario.waits)]
+    command = [
+        sys.executable,
+        __file__,
+        "client",
+        "--url",
+        base,
+        "--warm-url",
+        warm_base,
+        "--client",
+        client,
+        "--waits",
+        str(scenario.waits),
+    ]
     command += ["--interval", str(scenario.interval), "--latency", str(scenario.latency)]
-    done = subprocess.run(command, capture_output=True, text=True, env=client_environment(base, warm_base, home), check=False, timeout=600)
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=client_environment(base, warm_base, home),
+        check=False,
+        timeout=600,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode or not lines:
         raise RuntimeError(f"{client} in {scenario.label} failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -420,7 +491,9 @@ def import_cost(home: str, tries: int = 7) -> tuple[float, list[str]]:
     env = {**os.environ, "AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
     costs, loaded = [], []
     for _ in range(tries):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.splitlines()
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        ).stdout.splitlines()
         costs.append(float(out[-2]))
         loaded = out[-1].split()
     return statistics.median(costs), loaded
@@ -441,19 +514,32 @@ def print_table(results: dict[Scenario, dict[str, Result]]) -> None:
             )
 
 
-def goals(results: dict[Scenario, dict[str, Result]], import_ms: float, loaded: list[str]) -> list[tuple[str, str, bool | None]]:
+def goals(
+    results: dict[Scenario, dict[str, Result]], import_ms: float, loaded: list[str]
+) -> list[tuple[str, str, bool | None]]:
     """Each goal of issue 12: what it asks, what was measured, and whether it holds (None: not measured in this run)."""
     found: list[tuple[str, str, bool | None]] = []
 
     def scenario(waits: int, interval: float, latency: float = 0.0) -> dict[str, Result] | None:
-        return next((row for s, row in results.items() if (s.waits, s.interval, s.latency) == (waits, interval, latency)), None)
+        return next(
+            (
+                row
+                for s, row in results.items()
+                if (s.waits, s.interval, s.latency) == (waits, interval, latency)
+            ),
+            None,
+        )
 
     big = scenario(5000, 5.0)
     if big and "provider" in big:
         p = big["provider"]
         ok = p.lag(0.99) <= 20 and p.tokens == 1 and p.requests <= p.minimum_requests
         found.append(
-            ("5,000 waits, fast: lag p99 / tokens / requests vs minimum", f"{p.lag(0.99):.0f} ms / {p.tokens} / {p.requests / p.minimum_requests:.2f}", ok)
+            (
+                "5,000 waits, fast: lag p99 / tokens / requests vs minimum",
+                f"{p.lag(0.99):.0f} ms / {p.tokens} / {p.requests / p.minimum_requests:.2f}",
+                ok,
+            )
         )
     ratios = []
     for waits in (5000, 1000, 500):
@@ -461,32 +547,75 @@ def goals(results: dict[Scenario, dict[str, Result]], import_ms: float, loaded: 
         if row and {"provider", "dbt"} <= row.keys():
             ratios.append((waits, row["dbt"].cpu_per_poll_us / row["provider"].cpu_per_poll_us))
     if ratios:
-        text = " / ".join(f"{ratio:.1f}x" for _, ratio in ratios) + " lower (" + " / ".join(str(w) for w, _ in ratios) + " waits)"
-        found.append(("client CPU per poll >= 3x lower than dbt-style at every size", text, all(r >= 3 for _, r in ratios)))
+        text = (
+            " / ".join(f"{ratio:.1f}x" for _, ratio in ratios)
+            + " lower ("
+            + " / ".join(str(w) for w, _ in ratios)
+            + " waits)"
+        )
+        found.append(
+            (
+                "client CPU per poll >= 3x lower than dbt-style at every size",
+                text,
+                all(r >= 3 for _, r in ratios),
+            )
+        )
     if big and {"provider", "floor"} <= big.keys():
         ratio = big["provider"].cpu_per_poll_us / big["floor"].cpu_per_poll_us
-        found.append(("client CPU per poll <= 1.2x the floor (5,000 waits)", f"{ratio:.2f}x the floor", ratio <= 1.2))
+        found.append(
+            ("client CPU per poll <= 1.2x the floor (5,000 waits)", f"{ratio:.2f}x the floor", ratio <= 1.2)
+        )
     slow = scenario(5000, 5.0, 0.3)
     if slow and "provider" in slow:
         p = slow["provider"]
         ok = p.on_time >= 0.99 and p.detection_p99() <= 5.0 + 1.0 and not p.missed
         found.append(
-            ("5,000 waits, Server +0.3 s: every poll, detection p99 <= interval + 1 s", f"{p.on_time:.0%} of polls, p99 {p.detection_p99():.2f} s", ok)
+            (
+                "5,000 waits, Server +0.3 s: every poll, detection p99 <= interval + 1 s",
+                f"{p.on_time:.0%} of polls, p99 {p.detection_p99():.2f} s",
+                ok,
+            )
         )
     fast_1s = scenario(2500, 1.0)
     if fast_1s and "provider" in fast_1s:
         p = fast_1s["provider"]
         floor = f" (floor {fast_1s['floor'].lag(0.99):.0f} ms)" if "floor" in fast_1s else ""
-        found.append(("2,500 waits every 1 s: loop lag p99 <= 50 ms", f"{p.lag(0.99):.0f} ms{floor}", p.lag(0.99) <= 50))
-    maxima = [max(row["provider"].lag_ms, default=0.0) for s, row in results.items() if s.waits == 5000 and "provider" in row]
+        found.append(
+            (
+                "2,500 waits every 1 s: loop lag p99 <= 50 ms",
+                f"{p.lag(0.99):.0f} ms{floor}",
+                p.lag(0.99) <= 50,
+            )
+        )
+    maxima = [
+        max(row["provider"].lag_ms, default=0.0)
+        for s, row in results.items()
+        if s.waits == 5000 and "provider" in row
+    ]
     if maxima:
-        found.append(("5,000 waits: loop lag max <= 200 ms", " / ".join(f"{m:.0f} ms" for m in maxima), max(maxima) <= 200))
+        found.append(
+            (
+                "5,000 waits: loop lag max <= 200 ms",
+                " / ".join(f"{m:.0f} ms" for m in maxima),
+                max(maxima) <= 200,
+            )
+        )
     detections = [(s, row["provider"]) for s, row in results.items() if not s.latency and "provider" in row]
     if detections:
         worst = max(r.detection_p99() - s.interval for s, r in detections)
-        found.append(("detection p99 <= interval + 100 ms (fast Server)", f"interval {worst * 1000:+.0f} ms at worst", worst <= 0.1))
+        found.append(
+            (
+                "detection p99 <= interval + 100 ms (fast Server)",
+                f"interval {worst * 1000:+.0f} ms at worst",
+                worst <= 0.1,
+            )
+        )
     found.append(
-        ("import cost of the operator on top of airflow.sdk <= 30 ms", f"{import_ms:.0f} ms; loads {', '.join(loaded) or 'no HTTP stack'}", import_ms <= 30)
+        (
+            "import cost of the operator on top of airflow.sdk <= 30 ms",
+            f"{import_ms:.0f} ms; loads {', '.join(loaded) or 'no HTTP stack'}",
+            import_ms <= 30,
+        )
     )
     return found
 
@@ -519,13 +648,19 @@ def main() -> int:
                     if args.only and name not in args.only:
                         continue
                     print(f"... {scenario.label}: {name}", file=sys.stderr, flush=True)
-                    results.setdefault(scenario, {})[name] = run_scenario(base, warm_base, home, name, scenario)
+                    results.setdefault(scenario, {})[name] = run_scenario(
+                        base, warm_base, home, name, scenario
+                    )
         finally:
             for process in (emulator, warm_emulator):
                 process.terminate()
                 process.wait(timeout=30)
-    print(f"Waits for running Alteryx jobs on one event loop; emulator in its own process; {os.cpu_count()} cores; {time.monotonic() - started:.0f} s in all")
-    print("CPU us/poll: client CPU / polls a per-job poller makes; req/min: Server requests / that poller's minimum; full GCs: generation-2 collections")
+    print(
+        f"Waits for running Alteryx jobs on one event loop; emulator in its own process; {os.cpu_count()} cores; {time.monotonic() - started:.0f} s in all"
+    )
+    print(
+        "CPU us/poll: client CPU / polls a per-job poller makes; req/min: Server requests / that poller's minimum; full GCs: generation-2 collections"
+    )
     print_table(results)
     print()
     print(f"{'goal (issue 12)':<74}{'measured':<52}met")

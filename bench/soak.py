@@ -54,14 +54,29 @@ class Outcome:
 def start_emulator(args: argparse.Namespace) -> tuple[subprocess.Popen[str], RunningEmulator]:
     flags = [f"--{name}={value}" for name, value in FAULTS.items()]
     command = [
-        *(str(Path(sys.executable).with_name("alteryx-server-emulator")), "--port", "0", "--seed", "7", "--workers", "64"),
-        *("--catalogue", str(Path(__file__).with_name("soak_catalogue.yaml")), "--token-ttl", str(args.token_ttl)),
+        *(
+            str(Path(sys.executable).with_name("alteryx-server-emulator")),
+            "--port",
+            "0",
+            "--seed",
+            "7",
+            "--workers",
+            "64",
+        ),
+        *(
+            "--catalogue",
+            str(Path(__file__).with_name("soak_catalogue.yaml")),
+            "--token-ttl",
+            str(args.token_ttl),
+        ),
         *("--drop-job-responses", str(args.lost_answers), *flags),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     url = process.stdout.readline().strip().rsplit(" ", 1)[1]
-    emulator = RunningEmulator(url=url, api_key="emulator-key", api_secret="emulator-secret", server_version="2025.1")
+    emulator = RunningEmulator(
+        url=url, api_key="emulator-key", api_secret="emulator-secret", server_version="2025.1"
+    )
     os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = emulator.connection()
     return process, emulator
 
@@ -92,7 +107,9 @@ async def wait_all(outcome: Outcome) -> None:
         await close_async_sessions()
 
 
-def report(args: argparse.Namespace, emulator: RunningEmulator, outcome: Outcome, seconds: dict[str, float]) -> int:
+def report(
+    args: argparse.Namespace, emulator: RunningEmulator, outcome: Outcome, seconds: dict[str, float]
+) -> int:
     jobs = emulator.jobs()
     info = emulator.info()
     by_run = collections.Counter(job["questions"].get("run") for job in jobs)
@@ -117,7 +134,10 @@ def report(args: argparse.Namespace, emulator: RunningEmulator, outcome: Outcome
         ("jobs on the Server", len(jobs)),
         ("requests served", info.get("requestsServed")),
         ("faults injected", sum((info.get("faultsInjected") or {}).values())),
-        ("token requests", f"{info.get('tokensIssued')} (one per refresh: {token_bound:.0f}; within 2x: {info.get('tokensIssued', 0) <= 2 * token_bound})"),
+        (
+            "token requests",
+            f"{info.get('tokensIssued')} (one per refresh: {token_bound:.0f}; within 2x: {info.get('tokensIssued', 0) <= 2 * token_bound})",
+        ),
         ("seconds", ", ".join(f"{name} {value:.1f}" for name, value in seconds.items())),
     ]
     for name, value in rows:
@@ -126,7 +146,14 @@ def report(args: argparse.Namespace, emulator: RunningEmulator, outcome: Outcome
         print(f"  failure {run}: {error[:300]}")
     for line in outcome.wait_failures[:5]:
         print(f"  wait failure {line[:300]}")
-    bad = len(outcome.failures) + len(outcome.wait_failures) + duplicates + len(wrong) + len(lost) + len(running)
+    bad = (
+        len(outcome.failures)
+        + len(outcome.wait_failures)
+        + duplicates
+        + len(wrong)
+        + len(lost)
+        + len(running)
+    )
     print("RESULT:", "ok" if bad == 0 else "FAILED")
     return 1 if bad else 0
 

@@ -31,7 +31,9 @@ STANDALONE_URL = "http://localhost:8080"
 
 
 @contextmanager
-def emulator(port: int, catalogue: Path | None = None, workers: int = POOL_SLOTS, time_scale: float = 1.0) -> Iterator[RunningEmulator]:
+def emulator(
+    port: int, catalogue: Path | None = None, workers: int = POOL_SLOTS, time_scale: float = 1.0
+) -> Iterator[RunningEmulator]:
     """Run ``alteryx-server-emulator`` (default credentials) in its own process group and stop it whatever happens.
 
     :param catalogue: the workflows to serve; the bundled demo catalogue when None.
@@ -52,7 +54,12 @@ def emulator(port: int, catalogue: Path | None = None, workers: int = POOL_SLOTS
         if " listening on " not in line:
             raise SystemExit(f"the emulator did not start (exit code {process.wait(timeout=10)})")
         print(line, flush=True)
-        yield RunningEmulator(url=line.rsplit(" ", 1)[1], api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET, server_version=line.split()[3])
+        yield RunningEmulator(
+            url=line.rsplit(" ", 1)[1],
+            api_key=DEFAULT_API_KEY,
+            api_secret=DEFAULT_API_SECRET,
+            server_version=line.split()[3],
+        )
     finally:
         process.terminate()
         try:
@@ -107,12 +114,23 @@ def run_demo() -> int:
         prepare(env, pool=False)  # dev/demo_dags.py creates the pool in its own Airflow process
         print(f"Running {', '.join(EXAMPLE_DAGS)} through dag.test() (log: {log}) ...", flush=True)
         with log.open("w") as output:
-            command = [str(BIN / "python"), "-m", "dev.demo_dags", alteryx_server.url, str(POOL_SLOTS), *EXAMPLE_DAGS]
-            done = subprocess.run(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=output, text=True, check=False)
+            command = [
+                str(BIN / "python"),
+                "-m",
+                "dev.demo_dags",
+                alteryx_server.url,
+                str(POOL_SLOTS),
+                *EXAMPLE_DAGS,
+            ]
+            done = subprocess.run(
+                command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=output, text=True, check=False
+            )
         output_lines = done.stdout.splitlines()
         with log.open("a") as output:
             output.write(done.stdout)
-    rows = [DemoRow(**json.loads(line.split(" ", 1)[1])) for line in output_lines if line.startswith("DEMO-ROW ")]
+    rows = [
+        DemoRow(**json.loads(line.split(" ", 1)[1])) for line in output_lines if line.startswith("DEMO-ROW ")
+    ]
     rows += [DemoRow(dag_id, 0, 0, "failed", 0.0) for dag_id in EXAMPLE_DAGS[len(rows) :]]
     print()
     print(f"{'DAG':<24}{'tasks':>6}{'Alteryx jobs':>14}  {'outcome':<9}{'seconds':>8}")
@@ -134,12 +152,20 @@ def run_standalone() -> int:
         env = airflow_env(alteryx_server)
         prepare(env)
         server = subprocess.Popen(
-            [str(BIN / "airflow"), "standalone"], env=env, stdout=(HOME / "standalone.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True
+            [str(BIN / "airflow"), "standalone"],
+            env=env,
+            stdout=(HOME / "standalone.log").open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             wait_until_healthy(server)
-            password = json.loads((HOME / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
-            print(f"\nAirflow UI: {STANDALONE_URL}  login: admin / {password}\nAlteryx Server emulator: {alteryx_server.url}  (log: {HOME / 'standalone.log'})")
+            password = json.loads((HOME / "simple_auth_manager_passwords.json.generated").read_text())[
+                "admin"
+            ]
+            print(
+                f"\nAirflow UI: {STANDALONE_URL}  login: admin / {password}\nAlteryx Server emulator: {alteryx_server.url}  (log: {HOME / 'standalone.log'})"
+            )
             print("Trigger alteryx_* DAGs from the UI; Ctrl-C stops everything.", flush=True)
             returncode = server.wait()
             print(f"airflow standalone exited by itself ({returncode}); see {HOME / 'standalone.log'}")
@@ -148,7 +174,13 @@ def run_standalone() -> int:
             stop_group(server)
 
 
-def wait_until_healthy(server: subprocess.Popen[bytes], seconds: float = 180, *, url: str = STANDALONE_URL, log: Path = HOME / "standalone.log") -> None:
+def wait_until_healthy(
+    server: subprocess.Popen[bytes],
+    seconds: float = 180,
+    *,
+    url: str = STANDALONE_URL,
+    log: Path = HOME / "standalone.log",
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:

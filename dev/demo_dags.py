@@ -28,8 +28,12 @@ def load_dag(dag_id: str) -> Any:
 
 
 def main(url: str, pool_slots: str, *dag_ids: str) -> int:
-    server = RunningEmulator(url=url, api_key="", api_secret="", server_version="")  # only its control endpoints are used
-    Pool.create_or_update_pool("alteryx", int(pool_slots), "Alteryx Server worker slots", include_deferred=False)
+    server = RunningEmulator(
+        url=url, api_key="", api_secret="", server_version=""
+    )  # only its control endpoints are used
+    Pool.create_or_update_pool(
+        "alteryx", int(pool_slots), "Alteryx Server worker slots", include_deferred=False
+    )
     failed = 0
     for dag_id in dag_ids:
         jobs_before, started = len(server.jobs()), time.monotonic()
@@ -37,7 +41,13 @@ def main(url: str, pool_slots: str, *dag_ids: str) -> int:
         state = str(getattr(run, "state", "failed"))
         failed += state != "success"
         tasks = len(run.get_task_instances()) if hasattr(run, "get_task_instances") else 0
-        row = {"dag_id": dag_id, "tasks": tasks, "jobs": len(server.jobs()) - jobs_before, "outcome": state, "seconds": time.monotonic() - started}
+        row = {
+            "dag_id": dag_id,
+            "tasks": tasks,
+            "jobs": len(server.jobs()) - jobs_before,
+            "outcome": state,
+            "seconds": time.monotonic() - started,
+        }
         print("DEMO-ROW " + json.dumps(row), flush=True)
     return 1 if failed else 0
 

@@ -60,7 +60,17 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
 # The Celery profile's workers: each consumes the default queue and one of its own, so a DAG can send a
 # task to a given worker (the outputs test reads on worker-2 what worker-1 wrote).
 CELERY_WORKERS: dict[str, tuple[str, ...]] = {
-    f"celery-worker-{n}": ("celery", "worker", "--queues", f"default,worker-{n}", "--concurrency", "4", "--celery-hostname", f"worker-{n}@%h") for n in (1, 2)
+    f"celery-worker-{n}": (
+        "celery",
+        "worker",
+        "--queues",
+        f"default,worker-{n}",
+        "--concurrency",
+        "4",
+        "--celery-hostname",
+        f"worker-{n}@%h",
+    )
+    for n in (1, 2)
 }
 # Settings every Airflow component gets, here and in docker-compose.yaml.
 AIRFLOW_SETTINGS: dict[str, str] = {
@@ -104,17 +114,25 @@ def ensure_debian_package(package: str) -> Path:
         subprocess.run([*as_root, "apt-get", "update"], capture_output=True, check=False)
         done = subprocess.run([*as_root, *install], capture_output=True, text=True, check=False)
     if done.returncode or not binary.exists():
-        raise StackError(f"{binary} is missing and `{' '.join(install)}` failed ({done.returncode}); install {package} and retry:\n{done.stderr[-2000:]}")
+        raise StackError(
+            f"{binary} is missing and `{' '.join(install)}` failed ({done.returncode}); install {package} and retry:\n{done.stderr[-2000:]}"
+        )
     return binary
 
 
-def _spawn(argv: list[str], log: Path, env: Mapping[str, str] | None = None, user: str | None = None) -> subprocess.Popen[bytes]:
+def _spawn(
+    argv: list[str], log: Path, env: Mapping[str, str] | None = None, user: str | None = None
+) -> subprocess.Popen[bytes]:
     """Start a process in its own process group (so stopping it stops its children too), logging to ``log``."""
     with log.open("ab") as out:
-        return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, user=user)
+        return subprocess.Popen(
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, user=user
+        )
 
 
-def _wait_for(what: str, ready: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, seconds: float = 120) -> None:
+def _wait_for(
+    what: str, ready: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, seconds: float = 120
+) -> None:
     deadline = time.monotonic() + seconds
     while not ready():
         if process.poll() is not None:
@@ -143,18 +161,34 @@ def postgres(workdir: Path) -> Iterator[str]:
         workdir.chmod(0o711)  # it may pass through the workdir, not list it
     log = workdir / "postgres.log"
     init = subprocess.run(
-        [str(PG_BIN / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust", "-E", "UTF8"], capture_output=True, text=True, user=user, check=False
+        [str(PG_BIN / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust", "-E", "UTF8"],
+        capture_output=True,
+        text=True,
+        user=user,
+        check=False,
     )
     if init.returncode:
         raise StackError(f"initdb failed ({init.returncode}):\n{init.stdout}{init.stderr}")
     port = free_port()
     # No durability needed for a throwaway database: fsync off makes migrations and heartbeats cheap.
-    settings = ["-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={data}", "-c", "fsync=off", "-c", "max_connections=300"]
+    settings = [
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        f"unix_socket_directories={data}",
+        "-c",
+        "fsync=off",
+        "-c",
+        "max_connections=300",
+    ]
     server = _spawn([str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port), *settings], log, user=user)
     try:
         _wait_for("PostgreSQL", lambda: _accepts(port), server, log)
         created = subprocess.run(
-            [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "airflow", "airflow"], capture_output=True, text=True, check=False
+            [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "airflow", "airflow"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if created.returncode:
             raise StackError(f"createdb failed: {created.stderr}")
@@ -174,7 +208,22 @@ def redis(workdir: Path) -> Iterator[str]:
     binary = ensure_debian_package("redis-server")
     port = free_port()
     log = workdir / "redis.log"
-    server = _spawn([str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)], log)
+    server = _spawn(
+        [
+            str(binary),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        log,
+    )
     try:
         _wait_for("Redis", lambda: _accepts(port), server, log)
         yield f"redis://127.0.0.1:{port}/0"
@@ -217,7 +266,9 @@ class Stack:
     def command(self, name: str) -> list[str]:
         """The command line of component ``name`` (the shared command, plus where it listens here)."""
         base = {**COMPONENTS, **CELERY_WORKERS}[name]
-        local = ["--host", "127.0.0.1", "--port", self.api_url.rsplit(":", 1)[1]] if name == API_SERVER else []
+        local = (
+            ["--host", "127.0.0.1", "--port", self.api_url.rsplit(":", 1)[1]] if name == API_SERVER else []
+        )
         return [str(BIN / "airflow"), *base, *local]
 
     def start(self, name: str) -> Component:
@@ -241,7 +292,9 @@ class Stack:
         for name in running:
             with suppress(ProcessLookupError):
                 self.components[name].signal(signal.SIGTERM)
-                self.components[name].signal(signal.SIGCONT)  # a paused process acts on SIGTERM only once resumed
+                self.components[name].signal(
+                    signal.SIGCONT
+                )  # a paused process acts on SIGTERM only once resumed
         for name in running:
             self.stop(name)
 
@@ -266,9 +319,13 @@ class Stack:
         wait_until_healthy(api.process, seconds, url=self.api_url, log=api.log)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            exited = [component for component in self.components.values() if component.process.poll() is not None]
+            exited = [
+                component for component in self.components.values() if component.process.poll() is not None
+            ]
             if exited:
-                raise StackError(f"{exited[0].name} exited with {exited[0].process.returncode} while the stack started; see {exited[0].log}")
+                raise StackError(
+                    f"{exited[0].name} exited with {exited[0].process.returncode} while the stack started; see {exited[0].log}"
+                )
             health = self.api("GET", "/monitor/health")
             if all(part.get("status") == "healthy" for part in health.values() if isinstance(part, dict)):
                 return
@@ -276,7 +333,14 @@ class Stack:
         raise StackError(f"Airflow components not healthy after {seconds:.0f} s: {health}")
 
 
-def stack_env(executor: Executor, home: Path, database_url: str, server: RunningEmulator, api_url: str, broker_url: str | None) -> dict[str, str]:
+def stack_env(
+    executor: Executor,
+    home: Path,
+    database_url: str,
+    server: RunningEmulator,
+    api_url: str,
+    broker_url: str | None,
+) -> dict[str, str]:
     """The environment of every Airflow component: the shared settings plus where this machine's services listen."""
     env = {
         **os.environ,
@@ -313,14 +377,20 @@ def running_stack(executor: Executor = Executor.LOCAL) -> Iterator[Stack]:
         with ExitStack() as cleanup:
             database_url = cleanup.enter_context(postgres(workdir))
             broker_url = cleanup.enter_context(redis(workdir)) if executor is Executor.CELERY else None
-            server = cleanup.enter_context(emulator(port=0, catalogue=STACK_CATALOGUE, workers=EMULATOR_WORKERS))
+            server = cleanup.enter_context(
+                emulator(port=0, catalogue=STACK_CATALOGUE, workers=EMULATOR_WORKERS)
+            )
             api_url = f"http://127.0.0.1:{free_port()}"
             home = workdir / "airflow"
             home.mkdir()
             env = stack_env(executor, home, database_url, server, api_url, broker_url)
-            migrate = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True, check=False)
+            migrate = subprocess.run(
+                [str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True, check=False
+            )
             if migrate.returncode:
-                raise StackError(f"airflow db migrate failed:\n{migrate.stdout[-3000:]}{migrate.stderr[-3000:]}")
+                raise StackError(
+                    f"airflow db migrate failed:\n{migrate.stdout[-3000:]}{migrate.stderr[-3000:]}"
+                )
             stack = Stack(executor, workdir, env, server, database_url, api_url)
             cleanup.callback(stack.stop_all)
             for name in stack.names:
@@ -355,12 +425,16 @@ def serve(executor: Executor) -> int:
     """Run the stack until a component exits by itself (returns 1) or the process is told to stop."""
     with running_stack(executor) as stack:
         print(f"\nAirflow ({EXECUTOR_CLASSES[stack.executor]}): {stack.api_url}  (no login)")
-        print(f"Alteryx Server emulator: {stack.emulator.url}\nPostgreSQL: {stack.database_url}\nLogs: {stack.workdir}/<component>.log")
+        print(
+            f"Alteryx Server emulator: {stack.emulator.url}\nPostgreSQL: {stack.database_url}\nLogs: {stack.workdir}/<component>.log"
+        )
         print(f"Components: {', '.join(stack.names)}. Ctrl-C stops everything.", flush=True)
         while all(stack.is_running(name) for name in stack.names):
             time.sleep(1)
         stopped = [name for name in stack.names if not stack.is_running(name)]
-        print(f"{', '.join(stopped)} exited by itself; see {stack.workdir}/<component>.log. Stopping the stack.")
+        print(
+            f"{', '.join(stopped)} exited by itself; see {stack.workdir}/<component>.log. Stopping the stack."
+        )
         return 1
 
 

@@ -27,7 +27,9 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["alteryx", "example"],
-    params={"region": Param("EMEA", type="string", description="Sales region; Atlantis makes the workflow fail")},
+    params={
+        "region": Param("EMEA", type="string", description="Sales region; Atlantis makes the workflow fail")
+    },
 ):
 
     @task
@@ -36,13 +38,23 @@ with DAG(
 
     @task
     def publish(sales_job: dict[str, Any], checked_job_id: str) -> None:
-        print(f"Sales job {sales_job['id']} ended {sales_job['disposition']}; quality check job {checked_job_id} passed")
+        print(
+            f"Sales job {sales_job['id']} ended {sales_job['disposition']}; quality check job {checked_job_id} passed"
+        )
 
     # Form 1: the operator runs workflow B and waits for it.
-    refresh_sales = AlteryxRunWorkflowOperator(task_id="refresh_sales", workflow_id=REGIONAL_SALES, questions=choose_region(), deferrable=True, poll_interval=2)
+    refresh_sales = AlteryxRunWorkflowOperator(
+        task_id="refresh_sales",
+        workflow_id=REGIONAL_SALES,
+        questions=choose_region(),
+        deferrable=True,
+        poll_interval=2,
+    )
 
     # Form 2: start without waiting, then wait in a sensor on the job id the operator returned.
-    start_quality_check = AlteryxRunWorkflowOperator(task_id="start_quality_check", workflow_id=DATA_QUALITY_CHECK, wait_for_completion=False)
+    start_quality_check = AlteryxRunWorkflowOperator(
+        task_id="start_quality_check", workflow_id=DATA_QUALITY_CHECK, wait_for_completion=False
+    )
     wait_for_quality_check = AlteryxJobSensor(
         task_id="wait_for_quality_check",
         job_id=start_quality_check.output,

@@ -39,7 +39,12 @@ if EVENT_DRIVEN:
         watchers=[
             AssetWatcher(
                 name="regional_sales_finished",
-                trigger=AlteryxWorkflowJobsTrigger(workflow_id=REGIONAL_SALES, since=WATCH_SINCE, dispositions=["Success", "Warning"], poll_interval=60),
+                trigger=AlteryxWorkflowJobsTrigger(
+                    workflow_id=REGIONAL_SALES,
+                    since=WATCH_SINCE,
+                    dispositions=["Success", "Warning"],
+                    poll_interval=60,
+                ),
             )
         ],
     )
@@ -60,8 +65,12 @@ if EVENT_DRIVEN:
                 for event in events:
                     payload = event.extra.get("payload", {})
                     job = payload.get("job", {})
-                    print(f"Alteryx job {payload.get('job_id')} of workflow {payload.get('workflow_id')} ended {payload.get('disposition')}")
-                    print(f"Outputs: {', '.join(output['name'] for output in job.get('outputs', [])) or 'none'}")
+                    print(
+                        f"Alteryx job {payload.get('job_id')} of workflow {payload.get('workflow_id')} ended {payload.get('disposition')}"
+                    )
+                    print(
+                        f"Outputs: {', '.join(output['name'] for output in job.get('outputs', [])) or 'none'}"
+                    )
                     job_ids.append(str(payload.get("job_id")))
             return job_ids
 

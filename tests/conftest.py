@@ -21,7 +21,9 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 # OpenLineage (where its provider is installed) writes every DAG test's events here; its plugin reads this once.
 LINEAGE_LOG = Path(_AIRFLOW_HOME, "lineage", "events.jsonl")
 LINEAGE_LOG.parent.mkdir()
-os.environ["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps({"type": "file", "log_file_path": str(LINEAGE_LOG), "append": True})
+os.environ["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+    {"type": "file", "log_file_path": str(LINEAGE_LOG), "append": True}
+)
 os.environ["AIRFLOW__OPENLINEAGE__NAMESPACE"] = "tests"
 
 import pytest  # noqa: E402
@@ -33,7 +35,14 @@ TEST_CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 QUICK, REGIONAL, WARNS, SLOW, MEDIUM = (f"0000000000000000000000a{i}" for i in range(1, 6))
 WORKFLOW_NAMES = {"Quick", "Regional", "Warns", "Slow", "Medium"}
 # Server versions and the auth type a client uses with each.
-VERSION_AUTH = [("2021.3", "oauth1"), ("2021.4", "oauth1"), ("2021.4", "oauth2"), ("2022.1", "oauth2"), ("2023.1", "oauth2"), ("2025.1", "oauth2")]
+VERSION_AUTH = [
+    ("2021.3", "oauth1"),
+    ("2021.4", "oauth1"),
+    ("2021.4", "oauth2"),
+    ("2022.1", "oauth2"),
+    ("2023.1", "oauth2"),
+    ("2025.1", "oauth2"),
+]
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +90,9 @@ UseConnection = Callable[..., None]
 def use_connection(monkeypatch: pytest.MonkeyPatch) -> UseConnection:
     """Point ``alteryx_default`` at an emulator: ``use_connection(emulator, auth_type="oauth1")``."""
 
-    def point(emulator: RunningEmulator, auth_type: str | None = None, conn_id: str = "alteryx_default") -> None:
+    def point(
+        emulator: RunningEmulator, auth_type: str | None = None, conn_id: str = "alteryx_default"
+    ) -> None:
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", emulator.connection(auth_type))
 
     return point
@@ -120,7 +131,13 @@ LINKS_IN_XCOM = _airflow_version() >= (3, 0)
 class DagRunResult:
     """What a dag.test() run left behind: states, tries, XComs, and everything it logged."""
 
-    def __init__(self, state: str, tasks: dict[tuple[str, int], tuple[str, int]], xcoms: dict[tuple[str, int, str], object], log: str) -> None:
+    def __init__(
+        self,
+        state: str,
+        tasks: dict[tuple[str, int], tuple[str, int]],
+        xcoms: dict[tuple[str, int, str], object],
+        log: str,
+    ) -> None:
         self.state = state
         self.tasks = tasks
         self.xcoms = xcoms
@@ -165,7 +182,8 @@ def run_dag(airflow_db: None, capfd: pytest.CaptureFixture[str]) -> RunDag:
         log = capfd.readouterr().out
         with create_session() as session:
             tasks = {
-                (ti.task_id, ti.map_index): (str(ti.state), ti.try_number) for ti in session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=dag_run.run_id)
+                (ti.task_id, ti.map_index): (str(ti.state), ti.try_number)
+                for ti in session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=dag_run.run_id)
             }
             rows = session.query(XComModel).filter_by(dag_id=dag_id, run_id=dag_run.run_id)
             xcoms = {(x.task_id, x.map_index, x.key): _xcom_value(XComModel, x) for x in rows}

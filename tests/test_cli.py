@@ -20,15 +20,49 @@ SCHEDULES = Path(__file__).with_name("schedules_catalogue.yaml")
 # (wall times in its time zone, daylight saving included), as UTC times of its first runs.
 SERVER_RUNS = {
     "alteryx_one_off_backfill_0000b1": ["2026-12-24T18:00"],  # once, 18:00 London in winter
-    "alteryx_every_6_hours_0000b3": ["2026-01-04T22:15", "2026-01-05T04:15", "2026-01-05T10:15", "2026-01-05T16:15"],  # 03:45 Kolkata = 22:15 UTC
+    "alteryx_every_6_hours_0000b3": [
+        "2026-01-04T22:15",
+        "2026-01-05T04:15",
+        "2026-01-05T10:15",
+        "2026-01-05T16:15",
+    ],  # 03:45 Kolkata = 22:15 UTC
     # Monday to Friday 06:30 Berlin: CET on Friday 27 March, CEST from Sunday 29 March.
-    "alteryx_working_day_sales_0000b4": ["2026-03-27T05:30", "2026-03-30T04:30", "2026-03-31T04:30", "2026-04-01T04:30"],
-    "alteryx_twice_weekly_0000b5": ["2026-01-05T03:00", "2026-01-08T03:00", "2026-01-12T03:00", "2026-01-15T03:00"],  # Sun, Wed 22:00 New York
-    "alteryx_month_end_close_0000b6": ["2026-01-15T05:00", "2026-02-15T05:00", "2026-03-15T05:00", "2026-04-15T05:00"],
-    "alteryx_third_monday_0000b7": ["2026-01-19T09:00", "2026-02-16T09:00", "2026-03-16T09:00", "2026-04-20T09:00"],
-    "alteryx_quarterly_0000b8": ["2026-01-01T12:00", "2026-01-15T12:00", "2026-04-01T12:00", "2026-04-15T12:00"],
+    "alteryx_working_day_sales_0000b4": [
+        "2026-03-27T05:30",
+        "2026-03-30T04:30",
+        "2026-03-31T04:30",
+        "2026-04-01T04:30",
+    ],
+    "alteryx_twice_weekly_0000b5": [
+        "2026-01-05T03:00",
+        "2026-01-08T03:00",
+        "2026-01-12T03:00",
+        "2026-01-15T03:00",
+    ],  # Sun, Wed 22:00 New York
+    "alteryx_month_end_close_0000b6": [
+        "2026-01-15T05:00",
+        "2026-02-15T05:00",
+        "2026-03-15T05:00",
+        "2026-04-15T05:00",
+    ],
+    "alteryx_third_monday_0000b7": [
+        "2026-01-19T09:00",
+        "2026-02-16T09:00",
+        "2026-03-16T09:00",
+        "2026-04-20T09:00",
+    ],
+    "alteryx_quarterly_0000b8": [
+        "2026-01-01T12:00",
+        "2026-01-15T12:00",
+        "2026-04-01T12:00",
+        "2026-04-15T12:00",
+    ],
 }
-UNSUPPORTED = {"Every 90 minutes": "no cron expression keeps that period", "Last of the month": "February 31", "Fifth Friday": "occurrence 5"}
+UNSUPPORTED = {
+    "Every 90 minutes": "no cron expression keeps that period",
+    "Last of the month": "February 31",
+    "Fifth Friday": "occurrence 5",
+}
 
 
 @pytest.fixture
@@ -55,7 +89,10 @@ def parse(folder: Path) -> dict[str, Any]:
 
     bag = DagBag(dag_folder=str(folder))
     assert bag.import_errors == {}
-    return {dag_id: (dag, DagSerialization.from_dict(DagSerialization.to_dict(dag))) for dag_id, dag in bag.dags.items()}
+    return {
+        dag_id: (dag, DagSerialization.from_dict(DagSerialization.to_dict(dag)))
+        for dag_id, dag in bag.dags.items()
+    }
 
 
 def first_runs(dag: Any, count: int = 4) -> list[str]:
@@ -74,7 +111,9 @@ def first_runs(dag: Any, count: int = 4) -> list[str]:
     return runs
 
 
-def test_exported_dags_run_when_the_server_schedules_would(schedules_server: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_exported_dags_run_when_the_server_schedules_would(
+    schedules_server: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = export(tmp_path, capsys)
 
     assert code == EXIT_UNSUPPORTED
@@ -105,11 +144,15 @@ def test_exported_dags_carry_the_schedules_workflow_answers_priority_and_worker_
         assert dag.is_paused_upon_creation is True
         source = (tmp_path / f"{dag_id}.py").read_text()
         assert f"GET /webapi/v3/schedules/{schedule.id}" in source and schedule.name in source
-    assert dags["alteryx_twice_weekly_0000b5"][0].end_date == datetime.fromisoformat("2027-01-01T05:00:00+00:00")
+    assert dags["alteryx_twice_weekly_0000b5"][0].end_date == datetime.fromisoformat(
+        "2027-01-01T05:00:00+00:00"
+    )
     assert "The Server schedule is disabled." in (tmp_path / "alteryx_twice_weekly_0000b5.py").read_text()
 
 
-def test_existing_files_are_kept_unless_overwrite(schedules_server: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_existing_files_are_kept_unless_overwrite(
+    schedules_server: RunningEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     only = ["--schedule-id", "6b00000000000000000000b4"]
     assert export(tmp_path, capsys, *only)[0] == EXIT_OK
     edited = tmp_path / "alteryx_working_day_sales_0000b4.py"
@@ -122,11 +165,22 @@ def test_existing_files_are_kept_unless_overwrite(schedules_server: RunningEmula
     assert not edited.read_text().endswith("# reviewed\n")
 
 
-@pytest.mark.parametrize(("version", "auth_type", "why"), [("2022.1", "oauth2", "answered 404 to GET /v3/schedules"), ("2021.3", "oauth1", "legacy API")])
+@pytest.mark.parametrize(
+    ("version", "auth_type", "why"),
+    [("2022.1", "oauth2", "answered 404 to GET /v3/schedules"), ("2021.3", "oauth1", "legacy API")],
+)
 def test_servers_without_v3_schedules_fail_with_the_reason(
-    start_emulator: StartEmulator, use_connection: UseConnection, tmp_path: Path, capsys: pytest.CaptureFixture[str], version: str, auth_type: str, why: str
+    start_emulator: StartEmulator,
+    use_connection: UseConnection,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    version: str,
+    auth_type: str,
+    why: str,
 ) -> None:
-    use_connection(start_emulator(server_version=version, schedules=load_schedules(SCHEDULES)), auth_type=auth_type)
+    use_connection(
+        start_emulator(server_version=version, schedules=load_schedules(SCHEDULES)), auth_type=auth_type
+    )
 
     code, _, err = export(tmp_path, capsys)
 
@@ -137,7 +191,13 @@ def test_servers_without_v3_schedules_fail_with_the_reason(
 
 @pytest.mark.parametrize(
     ("hours", "minutes", "cron"),
-    [(0, 30, "20-59/30 * * * *"), (1, 0, "20 * * * *"), (0, 15, "5-59/15 * * * *"), (8, 0, "20 1-23/8 * * *"), (24, 0, "20 1 * * *")],
+    [
+        (0, 30, "20-59/30 * * * *"),
+        (1, 0, "20 * * * *"),
+        (0, 15, "5-59/15 * * * *"),
+        (8, 0, "20 1-23/8 * * *"),
+        (24, 0, "20 1 * * *"),
+    ],
 )
 def test_hourly_periods_that_fit_a_cron_keep_the_anchor(hours: int, minutes: int, cron: str) -> None:
     assert _hourly(datetime.fromisoformat("2026-01-05T01:20:00+00:00"), hours, minutes)[0] == cron

@@ -40,16 +40,25 @@ def test_the_components_are_those_make_stack_runs(compose: dict[str, Any]) -> No
     """Same processes, same commands, same shared settings as dev/stack.py: the compose file cannot drift from the tested stack."""
     services = compose["services"]
     for name, command in COMPONENTS.items():
-        assert services[f"airflow-{name}"]["command"] == list(command) and "profiles" not in services[f"airflow-{name}"]
+        assert (
+            services[f"airflow-{name}"]["command"] == list(command)
+            and "profiles" not in services[f"airflow-{name}"]
+        )
     for name, command in CELERY_WORKERS.items():
-        assert services[f"airflow-{name}"]["command"] == list(command) and services[f"airflow-{name}"]["profiles"] == ["celery"]
+        assert services[f"airflow-{name}"]["command"] == list(command) and services[f"airflow-{name}"][
+            "profiles"
+        ] == ["celery"]
     assert services["redis"]["profiles"] == ["celery"]
     assert sum(command == ("triggerer",) for command in COMPONENTS.values()) == 2
     for service in (services[f"airflow-{name}"] for name in {**COMPONENTS, **CELERY_WORKERS}):
         environment = service["environment"]
         assert {key: environment.get(key) for key in AIRFLOW_SETTINGS} == AIRFLOW_SETTINGS
         # The executor is chosen when starting, as `make stack EXECUTOR=...` does; LocalExecutor unless told otherwise.
-        assert environment["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}" == f"${{AIRFLOW_EXECUTOR:-{EXECUTOR_CLASSES[Executor.LOCAL]}}}"
+        assert (
+            environment["AIRFLOW__CORE__EXECUTOR"]
+            == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+            == f"${{AIRFLOW_EXECUTOR:-{EXECUTOR_CLASSES[Executor.LOCAL]}}}"
+        )
         assert environment["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
 
 
@@ -57,12 +66,21 @@ def test_the_components_are_those_make_stack_runs(compose: dict[str, Any]) -> No
 @pytest.mark.parametrize("profile", [[], ["--profile", "celery"]])
 def test_compose_renders_the_file(profile: list[str]) -> None:
     assert COMPOSE is not None
-    rendered = subprocess.run([COMPOSE, "-f", str(REPO / "docker-compose.yaml"), *profile, "config", "-q"], capture_output=True, text=True, check=False)
+    rendered = subprocess.run(
+        [COMPOSE, "-f", str(REPO / "docker-compose.yaml"), *profile, "config", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert rendered.returncode == 0, rendered.stderr
 
 
 def test_mounted_paths_exist_in_the_repo(compose: dict[str, Any]) -> None:
-    mounts = [volume.split(":")[0] for service in compose["services"].values() for volume in service.get("volumes", [])]
+    mounts = [
+        volume.split(":")[0]
+        for service in compose["services"].values()
+        for volume in service.get("volumes", [])
+    ]
     local = [m for m in mounts if m.startswith(".")]
     assert local and all((REPO / m).exists() for m in local)
     assert (REPO / "example_dags" / "alteryx_sequential.py").is_file()
@@ -78,7 +96,9 @@ def test_the_emulator_command_and_the_connection_match(compose: dict[str, Any]) 
     parsed = _parser().parse_args(command[3:])  # the flags it passes are ones the emulator takes
     port = emulator["ports"][0].split(":")[1]
     assert str(parsed.port) == port
-    connection = json.loads(compose["services"]["airflow-scheduler"]["environment"]["AIRFLOW_CONN_ALTERYX_DEFAULT"])
+    connection = json.loads(
+        compose["services"]["airflow-scheduler"]["environment"]["AIRFLOW_CONN_ALTERYX_DEFAULT"]
+    )
     assert connection["host"] == f"http://alteryx-emulator:{port}" and connection["conn_type"] == "alteryx"
     assert (connection["login"], connection["password"]) == (parsed.api_key, parsed.api_secret)
 
@@ -90,5 +110,7 @@ def test_the_pool_the_simultaneous_example_uses_is_created(compose: dict[str, An
         from airflow.dag_processing.dagbag import DagBag  # Airflow 3
     except ImportError:
         from airflow.models.dagbag import DagBag  # type: ignore[no-redef]  # Airflow 2
-    dag = DagBag(dag_folder=str(REPO / "example_dags" / "alteryx_simultaneous.py")).dags["alteryx_simultaneous"]
+    dag = DagBag(dag_folder=str(REPO / "example_dags" / "alteryx_simultaneous.py")).dags[
+        "alteryx_simultaneous"
+    ]
     assert {task.pool for task in dag.tasks} == {"alteryx"}

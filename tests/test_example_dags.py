@@ -15,7 +15,11 @@ EXAMPLES = Path(__file__).parents[1] / "example_dags"
 # Alteryx jobs each example starts: A, B, C; four regions; the sales refresh and the quality check.
 EXPECTED_JOBS = {"alteryx_sequential": 3, "alteryx_simultaneous": 4, "alteryx_nested": 2}
 # Scheduled on Server-run jobs (an AssetWatcher, Airflow 3 only), so not run here; tests/triggers/test_workflow_events.py covers them.
-EVENT_DRIVEN_DAGS = ("alteryx_server_events",) if hasattr(importlib.import_module("airflow.triggers.base"), "BaseEventTrigger") else ()
+EVENT_DRIVEN_DAGS = (
+    ("alteryx_server_events",)
+    if hasattr(importlib.import_module("airflow.triggers.base"), "BaseEventTrigger")
+    else ()
+)
 
 
 def test_example_dags_parse_without_errors_or_warnings() -> None:
@@ -44,4 +48,6 @@ def test_example_dag_runs_green_through_airflow_dags_test(tmp_path: Path, dag_id
     assert {job["disposition"] for job in jobs} <= {"Success", "Warning"}
     if dag_id == "alteryx_sequential":
         (report,) = (tmp_path / "airflow" / "outputs").rglob("report.csv")
-        assert report.parent.name == jobs[-1]["id"] and report.read_text() == "month,revenue\n2026-10,219.50\n"
+        assert (
+            report.parent.name == jobs[-1]["id"] and report.read_text() == "month,revenue\n2026-10,219.50\n"
+        )

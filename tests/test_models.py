@@ -42,7 +42,17 @@ def test_job_model_reads_every_shape_and_round_trips() -> None:
 
 def test_real_legacy_shapes_are_read() -> None:
     """Legacy answers give the priority as a number and appId as null (reference section 9)."""
-    job = AlteryxJob.from_api({"id": "j", "appId": None, "status": "Queued", "priority": 3, "runWithE2": True, "workerTag": None, "outputs": []})
+    job = AlteryxJob.from_api(
+        {
+            "id": "j",
+            "appId": None,
+            "status": "Queued",
+            "priority": 3,
+            "runWithE2": True,
+            "workerTag": None,
+            "outputs": [],
+        }
+    )
     assert (job.workflow_id, job.priority, job.status_known) == (None, "Critical", True)
     assert not AlteryxJob.from_api({"id": "j", "status": "Paused"}).status_known
 
@@ -64,5 +74,7 @@ def test_what_is_not_a_job_is_refused_with_the_reason(data: Any, problem: str) -
 
 def test_workflows_carry_owner_and_version_from_either_shape() -> None:
     v3 = AlteryxWorkflow.from_api({"id": "w", "name": "Sales", "ownerId": "u1", "publishedVersionNumber": 4})
-    legacy = AlteryxWorkflow.from_api({"id": "w", "metaInfo": {"name": "Sales", "author": "u1"}, "version": 4})
+    legacy = AlteryxWorkflow.from_api(
+        {"id": "w", "metaInfo": {"name": "Sales", "author": "u1"}, "version": 4}
+    )
     assert v3 == legacy == AlteryxWorkflow(id="w", name="Sales", owner="u1", version="4")

@@ -54,16 +54,29 @@ def pins(lock: Path) -> dict[str, list[str]]:
 
 def test_python_floor_is_the_highest_floor_of_the_dependencies() -> None:
     # Lower, and an install fails on a Python a dependency refuses; higher shuts out users for no reason.
-    dependency_floors = {req.name: floor(metadata(req.name)["Requires-Python"] or ">=3") for req in runtime_requirements()}
-    assert floor(pyproject()["project"]["requires-python"]) == max(dependency_floors.values()), dependency_floors
+    dependency_floors = {
+        req.name: floor(metadata(req.name)["Requires-Python"] or ">=3") for req in runtime_requirements()
+    }
+    assert floor(pyproject()["project"]["requires-python"]) == max(dependency_floors.values()), (
+        dependency_floors
+    )
 
 
 def test_classifiers_tool_targets_and_locks_start_at_the_floor() -> None:
     major, minor = floor(pyproject()["project"]["requires-python"])
-    classified = [tuple(map(int, c.rsplit(" ", 1)[1].split("."))) for c in pyproject()["project"]["classifiers"] if re.search(r"Python :: 3\.\d+$", c)]
+    classified = [
+        tuple(map(int, c.rsplit(" ", 1)[1].split(".")))
+        for c in pyproject()["project"]["classifiers"]
+        if re.search(r"Python :: 3\.\d+$", c)
+    ]
     tools = pyproject()["tool"]
     locked_for = re.findall(r"--python-version (\S+)", (REPO / "Makefile").read_text())
-    assert (min(classified), tools["ruff"]["target-version"], tools["mypy"]["python_version"], locked_for) == (
+    assert (
+        min(classified),
+        tools["ruff"]["target-version"],
+        tools["mypy"]["python_version"],
+        locked_for,
+    ) == (
         (major, minor),
         f"py{major}{minor}",
         f"{major}.{minor}",
@@ -77,7 +90,10 @@ def test_lock_pins_every_dependency_within_its_range(lock: Path) -> None:
     stale = [
         f"{req} (locked: {', '.join(pinned.get(canonicalize_name(req.name), ['nothing']))})"
         for req in all_requirements()
-        if not any(req.specifier.contains(version, prereleases=True) for version in pinned.get(canonicalize_name(req.name), []))
+        if not any(
+            req.specifier.contains(version, prereleases=True)
+            for version in pinned.get(canonicalize_name(req.name), [])
+        )
     ]
     assert not stale, f"{lock.name} is behind pyproject.toml for {stale}: run `make lock`"
 
@@ -88,9 +104,19 @@ def test_wheel_ships_the_type_marker_the_emulator_catalogue_and_the_license(tmp_
     source.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source)
-    shutil.copytree(REPO / "airflow_provider_alteryx", source / "airflow_provider_alteryx", ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "uv", "build", "--wheel", "--quiet", "--out-dir", str(tmp_path), str(source)], check=True)
+    shutil.copytree(
+        REPO / "airflow_provider_alteryx",
+        source / "airflow_provider_alteryx",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "uv", "build", "--wheel", "--quiet", "--out-dir", str(tmp_path), str(source)],
+        check=True,
+    )
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"airflow_provider_alteryx/py.typed", "airflow_provider_alteryx/emulator/demo_catalogue.yaml"} <= names
+    assert {
+        "airflow_provider_alteryx/py.typed",
+        "airflow_provider_alteryx/emulator/demo_catalogue.yaml",
+    } <= names
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), sorted(names)

@@ -29,7 +29,9 @@ class ExportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (schedule, reason)
 
 
-def export_schedules(conn_id: str, out: Path, *, schedule_ids: Sequence[str] = (), overwrite: bool = False) -> ExportReport:
+def export_schedules(
+    conn_id: str, out: Path, *, schedule_ids: Sequence[str] = (), overwrite: bool = False
+) -> ExportReport:
     """Write one DAG file per Server schedule into ``out``.
 
     :param schedule_ids: export only these schedules; all the connection's key can see when empty.
@@ -37,7 +39,13 @@ def export_schedules(conn_id: str, out: Path, *, schedule_ids: Sequence[str] = (
     :return: the files written and the schedules left out, with why.
     :raises AlteryxError: the Server could not be read.
     """
-    from airflow_provider_alteryx.cli.schedules import ServerSchedule, UnsupportedSchedule, dag_id_for, render_dag, timing
+    from airflow_provider_alteryx.cli.schedules import (
+        ServerSchedule,
+        UnsupportedSchedule,
+        dag_id_for,
+        render_dag,
+        timing,
+    )
     from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
     from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 
@@ -52,7 +60,10 @@ def export_schedules(conn_id: str, out: Path, *, schedule_ids: Sequence[str] = (
         try:
             schedule = ServerSchedule.from_api(view)
             when = timing(schedule)
-        except (UnsupportedSchedule, AlteryxInputError) as reason:  # AlteryxInputError: an id that is not a Server id
+        except (
+            UnsupportedSchedule,
+            AlteryxInputError,
+        ) as reason:  # AlteryxInputError: an id that is not a Server id
             report.skipped.append((label, f"not exported: {reason}"))
             continue
         if schedule.workflow_id not in names:
@@ -62,28 +73,58 @@ def export_schedules(conn_id: str, out: Path, *, schedule_ids: Sequence[str] = (
                 names[schedule.workflow_id] = None
         path = out / f"{dag_id_for(schedule)}.py"
         if path.exists() and not overwrite:
-            report.skipped.append((label, f"not exported: {path} exists (it may hold your edits); pass --overwrite to replace it"))
+            report.skipped.append(
+                (
+                    label,
+                    f"not exported: {path} exists (it may hold your edits); pass --overwrite to replace it",
+                )
+            )
             continue
-        source = render_dag(schedule, when, server_url=hook.config.base_url, conn_id=conn_id, workflow_name=names[schedule.workflow_id])
+        source = render_dag(
+            schedule,
+            when,
+            server_url=hook.config.base_url,
+            conn_id=conn_id,
+            workflow_name=names[schedule.workflow_id],
+        )
         path.write_text(source, encoding="utf-8")
         report.written.append(path)
     return report
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="alteryx-airflow", description="Tools for moving Alteryx Server orchestration to Airflow.")
+    parser = argparse.ArgumentParser(
+        prog="alteryx-airflow", description="Tools for moving Alteryx Server orchestration to Airflow."
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    schedules = commands.add_parser("schedules", help="work with the Server's schedules").add_subparsers(dest="action", required=True)
+    schedules = commands.add_parser("schedules", help="work with the Server's schedules").add_subparsers(
+        dest="action", required=True
+    )
     export = schedules.add_parser(
         "export",
         help="write one DAG file per Server schedule",
         description="Read the Server's schedules (V3 API, Server 2023.1+) and write one DAG per schedule, paused, for review. "
         f"Schedules no timetable reproduces exactly are listed on stderr and the exit status is {EXIT_UNSUPPORTED}.",
     )
-    export.add_argument("--conn-id", default="alteryx_default", help="the Airflow connection to the Server (default: %(default)s)")
-    export.add_argument("--out", type=Path, required=True, help="the folder to write the DAG files into (e.g. your dags/ folder)")
-    export.add_argument("--schedule-id", action="append", default=[], metavar="ID", help="export only this schedule (repeatable)")
+    export.add_argument(
+        "--conn-id",
+        default="alteryx_default",
+        help="the Airflow connection to the Server (default: %(default)s)",
+    )
+    export.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the folder to write the DAG files into (e.g. your dags/ folder)",
+    )
+    export.add_argument(
+        "--schedule-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="export only this schedule (repeatable)",
+    )
     export.add_argument("--overwrite", action="store_true", help="replace DAG files that already exist")
     return parser
 
@@ -94,13 +135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from airflow_provider_alteryx.exceptions import AlteryxError
 
     try:
-        report = export_schedules(args.conn_id, args.out, schedule_ids=args.schedule_id, overwrite=args.overwrite)
+        report = export_schedules(
+            args.conn_id, args.out, schedule_ids=args.schedule_id, overwrite=args.overwrite
+        )
     except AlteryxError as error:
-        print(f"alteryx-airflow: error: cannot read the schedules through connection {args.conn_id!r}: {error}", file=sys.stderr)
+        print(
+            f"alteryx-airflow: error: cannot read the schedules through connection {args.conn_id!r}: {error}",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     for path in report.written:
         print(f"wrote {path}")
     for label, reason in report.skipped:
         print(f"schedule {label} {reason}", file=sys.stderr)
-    print(f"{len(report.written)} DAG file(s) written to {args.out}, {len(report.skipped)} schedule(s) not exported.")
+    print(
+        f"{len(report.written)} DAG file(s) written to {args.out}, {len(report.skipped)} schedule(s) not exported."
+    )
     return EXIT_UNSUPPORTED if report.skipped else EXIT_OK

@@ -88,7 +88,14 @@ class ServerSchedule:
         if not isinstance(iteration, Mapping):
             raise UnsupportedSchedule("the Server's answer has no iteration (its timing)")
         frequency = str(iteration.get("iterationType") or data.get("frequency") or "")
-        contract = next((value for key, value in iteration.items() if key.endswith("Contract") and isinstance(value, Mapping)), {})
+        contract = next(
+            (
+                value
+                for key, value in iteration.items()
+                if key.endswith("Contract") and isinstance(value, Mapping)
+            ),
+            {},
+        )
         questions = data.get("questions") or []
         return cls(
             id=server_id(data.get("id"), "schedule id"),
@@ -99,7 +106,11 @@ class ServerSchedule:
             end=_utc(iteration.get("endTime"), "iteration.endTime") if iteration.get("endTime") else None,
             time_zone=str(data.get("timeZone") or "UTC"),
             contract=contract,
-            questions={str(q["name"]): str(q.get("value", "")) for q in questions if isinstance(q, Mapping) and "name" in q},
+            questions={
+                str(q["name"]): str(q.get("value", ""))
+                for q in questions
+                if isinstance(q, Mapping) and "name" in q
+            },
             priority=_text(data.get("priority")),
             worker_tag=_text(data.get("workerTag")),
             enabled=data.get("enabled") is not False,
@@ -129,7 +140,9 @@ def timing(schedule: ServerSchedule) -> Timing:
     try:
         zone = ZoneInfo(schedule.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UnsupportedSchedule(f"its time zone {schedule.time_zone!r} is not an IANA time zone name") from None
+        raise UnsupportedSchedule(
+            f"its time zone {schedule.time_zone!r} is not an IANA time zone name"
+        ) from None
     local = schedule.start.astimezone(zone)
     end = schedule.end.astimezone(zone) if schedule.end else None
     contract = schedule.contract
@@ -138,25 +151,48 @@ def timing(schedule: ServerSchedule) -> Timing:
         case "Once":
             return Timing("@once", schedule.time_zone, local, None, f"once, on {local:%Y-%m-%d} at {at}")
         case "Hourly":
-            cron, words = _hourly(schedule.start, int(contract.get("hours", 0)), int(contract.get("minutes", 0)))
+            cron, words = _hourly(
+                schedule.start, int(contract.get("hours", 0)), int(contract.get("minutes", 0))
+            )
             return Timing(cron, "UTC", schedule.start, schedule.end, words)
         case "Daily":
             work_week = bool(contract.get("runOnlyWorkWeek"))
             days, words = ("mon-fri", "Monday to Friday") if work_week else ("*", "every day")
-            return Timing(f"{local.minute} {local.hour} * * {days}", schedule.time_zone, local, end, f"{words} at {at}")
+            return Timing(
+                f"{local.minute} {local.hour} * * {days}", schedule.time_zone, local, end, f"{words} at {at}"
+            )
         case "Weekly":
             names = _weekdays(contract.get("daysOfWeek"))
             cron_days = ",".join(CRON_DAYS[WEEKDAYS.index(day)] for day in names)
-            return Timing(f"{local.minute} {local.hour} * * {cron_days}", schedule.time_zone, local, end, f"every {', '.join(names)} at {at}")
+            return Timing(
+                f"{local.minute} {local.hour} * * {cron_days}",
+                schedule.time_zone,
+                local,
+                end,
+                f"every {', '.join(names)} at {at}",
+            )
         case "Monthly":
             day_field, words = _monthly(contract)
-            return Timing(f"{local.minute} {local.hour} {day_field}", schedule.time_zone, local, end, f"{words} at {at}")
+            return Timing(
+                f"{local.minute} {local.hour} {day_field}", schedule.time_zone, local, end, f"{words} at {at}"
+            )
         case "Custom":
-            month_days, months = _numbers(contract.get("daysOfMonth"), 1, 31, "daysOfMonth"), _numbers(contract.get("months"), 1, 12, "months")
+            month_days, months = (
+                _numbers(contract.get("daysOfMonth"), 1, 31, "daysOfMonth"),
+                _numbers(contract.get("months"), 1, 12, "months"),
+            )
             _check_days_exist(month_days, months)
             words = f"on days {', '.join(map(str, month_days))} of {', '.join(calendar.month_abbr[m] for m in months)} at {at}"
-            return Timing(f"{local.minute} {local.hour} {','.join(map(str, month_days))} {','.join(map(str, months))} *", schedule.time_zone, local, end, words)
-    raise UnsupportedSchedule(f"its frequency {schedule.frequency or '(none)'!r} is not one of Once, Hourly, Daily, Weekly, Monthly, Custom")
+            return Timing(
+                f"{local.minute} {local.hour} {','.join(map(str, month_days))} {','.join(map(str, months))} *",
+                schedule.time_zone,
+                local,
+                end,
+                words,
+            )
+    raise UnsupportedSchedule(
+        f"its frequency {schedule.frequency or '(none)'!r} is not one of Once, Hourly, Daily, Weekly, Monthly, Custom"
+    )
 
 
 def _hourly(anchor: datetime, hours: int, minutes: int) -> tuple[str, str]:
@@ -170,7 +206,9 @@ def _hourly(anchor: datetime, hours: int, minutes: int) -> tuple[str, str]:
         return f"{minute_field} * * * *", words
     if period % 60 == 0 and MINUTES_PER_DAY % period == 0:
         step = period // 60
-        hour_field = "*" if step == 1 else str(anchor.hour) if step == 24 else f"{anchor.hour % step}-23/{step}"
+        hour_field = (
+            "*" if step == 1 else str(anchor.hour) if step == 24 else f"{anchor.hour % step}-23/{step}"
+        )
         return f"{anchor.minute} {hour_field} * * *", words
     raise UnsupportedSchedule(
         f"it runs {words}: no cron expression keeps that period (only periods dividing an hour, or whole hours dividing a day, do). "
@@ -179,7 +217,12 @@ def _hourly(anchor: datetime, hours: int, minutes: int) -> tuple[str, str]:
 
 
 def _weekdays(value: Any) -> list[str]:
-    if not isinstance(value, Sequence) or isinstance(value, str) or not value or any(day not in WEEKDAYS for day in value):
+    if (
+        not isinstance(value, Sequence)
+        or isinstance(value, str)
+        or not value
+        or any(day not in WEEKDAYS for day in value)
+    ):
         raise UnsupportedSchedule(f"its weekly days {value!r} are not a list of {', '.join(WEEKDAYS)}")
     return sorted(set(value), key=WEEKDAYS.index)
 
@@ -199,11 +242,19 @@ def _monthly(contract: Mapping[str, Any]) -> tuple[str, str]:
             "(a 5th one is missing from most months, and what the Server then does is not documented)"
         )
     ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(occurrence, f"{occurrence}th")
-    return f"* * {CRON_DAYS[WEEKDAYS.index(weekday)]}#{occurrence}", f"on the {ordinal} {weekday} of every month"
+    return (
+        f"* * {CRON_DAYS[WEEKDAYS.index(weekday)]}#{occurrence}",
+        f"on the {ordinal} {weekday} of every month",
+    )
 
 
 def _numbers(value: Any, low: int, high: int, name: str) -> list[int]:
-    if not isinstance(value, Sequence) or isinstance(value, str) or not value or not all(isinstance(v, int) and low <= v <= high for v in value):
+    if (
+        not isinstance(value, Sequence)
+        or isinstance(value, str)
+        or not value
+        or not all(isinstance(v, int) and low <= v <= high for v in value)
+    ):
         raise UnsupportedSchedule(f"its {name} {value!r} is not a list of whole numbers from {low} to {high}")
     return sorted(set(value))
 
@@ -224,17 +275,25 @@ def dag_id_for(schedule: ServerSchedule) -> str:
     return f"alteryx_{slug}_{schedule.id[-6:]}"
 
 
-def render_dag(schedule: ServerSchedule, when: Timing, *, server_url: str, conn_id: str, workflow_name: str | None) -> str:
+def render_dag(
+    schedule: ServerSchedule, when: Timing, *, server_url: str, conn_id: str, workflow_name: str | None
+) -> str:
     """The DAG file's source: a header naming the Server schedule it replaces, then one task running the workflow."""
     workflow = f"{workflow_name} ({schedule.workflow_id})" if workflow_name else schedule.workflow_id
-    schedule_arg = _literal("@once") if when.cron == "@once" else f"CronTriggerTimetable({_literal(when.cron)}, timezone={_literal(when.timezone)})"
+    schedule_arg = (
+        _literal("@once")
+        if when.cron == "@once"
+        else f"CronTriggerTimetable({_literal(when.cron)}, timezone={_literal(when.timezone)})"
+    )
     options = {
         "questions": schedule.questions or None,
         "priority": schedule.priority,
         "worker_tag": schedule.worker_tag,
         "credential_id": schedule.credential_id,
     }
-    operator_args = "".join(f"        {name}={_literal(value)},\n" for name, value in options.items() if value)
+    operator_args = "".join(
+        f"        {name}={_literal(value)},\n" for name, value in options.items() if value
+    )
     end_arg = f"    end_date={_pendulum(when.end, when.timezone)},\n" if when.end else ""
     until = f", ends {schedule.end:%Y-%m-%dT%H:%M}Z" if schedule.end else ""
     notes = [
@@ -247,7 +306,9 @@ def render_dag(schedule: ServerSchedule, when: Timing, *, server_url: str, conn_
     if schedule.comment:
         notes.append(f"Its comment: {schedule.comment}")
     header = "\n".join(notes)
-    timetable_import = "" if when.cron == "@once" else "from airflow.timetables.trigger import CronTriggerTimetable\n"
+    timetable_import = (
+        "" if when.cron == "@once" else "from airflow.timetables.trigger import CronTriggerTimetable\n"
+    )
     return f'''"""Run {workflow_name or schedule.workflow_id} as the Alteryx Server schedule {schedule.name!r} did.
 
 {header}

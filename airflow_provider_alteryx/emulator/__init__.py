@@ -27,7 +27,16 @@ _EXPORTS = {
     "run_emulator": "server",
     "SERVER_VERSIONS": "versions",
 }
-__all__ = ["SERVER_VERSIONS", "CatalogueError", "EmulatorConfig", "Faults", "Role", "RunningEmulator", "load_catalogue", "run_emulator"]
+__all__ = [
+    "SERVER_VERSIONS",
+    "CatalogueError",
+    "EmulatorConfig",
+    "Faults",
+    "Role",
+    "RunningEmulator",
+    "load_catalogue",
+    "run_emulator",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -78,7 +78,9 @@ class Emulator:
             return self._inflict(request, *hit, ERRORS_AFTER)
         return response
 
-    def _inflict(self, request: web.Request, name: str, action: Action, errors: tuple[int, ...]) -> web.Response:
+    def _inflict(
+        self, request: web.Request, name: str, action: Action, errors: tuple[int, ...]
+    ) -> web.Response:
         self.state.counters.faults[name] += 1
         if action is Action.DROP:
             if request.transport is not None:
@@ -86,8 +88,14 @@ class Emulator:
             # Nothing reaches the client: the transport is gone before aiohttp writes this.
             return web.Response(status=499)
         if action is Action.THROTTLE:
-            return web.json_response({"message": "Too many requests."}, status=429, headers={"Retry-After": f"{self.state.faults.retry_after:g}"})
+            return web.json_response(
+                {"message": "Too many requests."},
+                status=429,
+                headers={"Retry-After": f"{self.state.faults.retry_after:g}"},
+            )
         status = self.state.faults.error_status or self.state.rng.choice(errors)
         return web.Response(
-            status=status, text=f"<html><head><title>{status} Server Error</title></head><body>Injected fault</body></html>", content_type="text/html"
+            status=status,
+            text=f"<html><head><title>{status} Server Error</title></head><body>Injected fault</body></html>",
+            content_type="text/html",
         )

@@ -32,7 +32,9 @@ class Authenticator:
 
     def _signed(self, request: web.Request) -> ApiUser:
         url = str(request.url.with_query(None))
-        problem, key = self.state.oauth1.problem(request.method, url, request.rel_url.raw_query_string, request.headers.get("Authorization"))
+        problem, key = self.state.oauth1.problem(
+            request.method, url, request.rel_url.raw_query_string, request.headers.get("Authorization")
+        )
         if problem:
             raise ApiError(401, problem)
         return self.state.users[key]
@@ -62,4 +64,6 @@ class Authenticator:
         token = self.state.tokens.issue(user)
         self.state.counters.tokens_issued += 1
         self.state.save()
-        return web.json_response({"access_token": token, "token_type": "bearer", "expires_in": int(self.state.tokens.ttl)})
+        return web.json_response(
+            {"access_token": token, "token_type": "bearer", "expires_in": int(self.state.tokens.ttl)}
+        )

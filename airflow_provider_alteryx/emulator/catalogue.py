@@ -194,7 +194,10 @@ class _Parser:
         workflow_id = spec.get("id") or hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:24]
         if not isinstance(workflow_id, str) or not _WORKFLOW_ID.match(workflow_id):
             raise self.fail(f"{where}.id", f"{workflow_id!r} is not 24 lowercase hex characters")
-        questions = tuple(self.question(q, f"{where}.questions[{i}]") for i, q in enumerate(self.items(spec.get("questions"), f"{where}.questions")))
+        questions = tuple(
+            self.question(q, f"{where}.questions[{i}]")
+            for i, q in enumerate(self.items(spec.get("questions"), f"{where}.questions"))
+        )
         names = [q.name for q in questions]
         if len(set(names)) != len(names):
             raise self.fail(f"{where}.questions", "question names must be unique")
@@ -206,13 +209,25 @@ class _Parser:
         kind = spec.get("type", "text")
         server_type = QUESTION_TYPES.get(kind, kind if kind in SERVER_QUESTION_TYPES else None)
         if server_type is None:
-            raise self.fail(f"{where}.type", f"{kind!r} is not one of {', '.join([*QUESTION_TYPES, *sorted(SERVER_QUESTION_TYPES)])}")
-        items = tuple(self.item(item, f"{where}.items[{i}]") for i, item in enumerate(self.items(spec.get("items"), f"{where}.items")))
+            raise self.fail(
+                f"{where}.type",
+                f"{kind!r} is not one of {', '.join([*QUESTION_TYPES, *sorted(SERVER_QUESTION_TYPES)])}",
+            )
+        items = tuple(
+            self.item(item, f"{where}.items[{i}]")
+            for i, item in enumerate(self.items(spec.get("items"), f"{where}.items"))
+        )
         if items and server_type not in CHOICE_TYPES:
-            raise self.fail(f"{where}.items", f"only {' and '.join(sorted(CHOICE_TYPES))} questions have items, not {server_type}")
+            raise self.fail(
+                f"{where}.items",
+                f"only {' and '.join(sorted(CHOICE_TYPES))} questions have items, not {server_type}",
+            )
         multiple = spec.get("multiple", False)
         if not isinstance(multiple, bool) or (multiple and server_type != "QuestionListBox"):
-            raise self.fail(f"{where}.multiple", "expected true or false, and true only for a QuestionListBox (list) question")
+            raise self.fail(
+                f"{where}.multiple",
+                "expected true or false, and true only for a QuestionListBox (list) question",
+            )
         default = spec.get("default", "")
         return Question(
             name=self.text(spec.get("name"), f"{where}.name"),
@@ -238,7 +253,9 @@ class _Parser:
             raise self.fail(f"{where}.seconds", "expected a number of seconds >= 0")
         disposition = spec.get("disposition", "Success")
         if disposition not in DISPOSITIONS:
-            raise self.fail(f"{where}.disposition", f"{disposition!r} is not one of {', '.join(DISPOSITIONS)}")
+            raise self.fail(
+                f"{where}.disposition", f"{disposition!r} is not one of {', '.join(DISPOSITIONS)}"
+            )
         error_when: dict[str, tuple[str, ...]] = {}
         for name, values in self.mapping(spec.get("error_when") or {}, f"{where}.error_when").items():
             if name not in question_names:
@@ -249,9 +266,17 @@ class _Parser:
             seconds=float(seconds),
             disposition=disposition,
             error_when=error_when,
-            error_message=self.text(spec.get("error_message"), f"{where}.error_message", default=RunSpec.error_message),
-            messages=tuple(self.message(m, f"{where}.messages[{i}]") for i, m in enumerate(self.items(spec.get("messages"), f"{where}.messages"))),
-            outputs=tuple(self.output(o, f"{where}.outputs[{i}]") for i, o in enumerate(self.items(spec.get("outputs"), f"{where}.outputs"))),
+            error_message=self.text(
+                spec.get("error_message"), f"{where}.error_message", default=RunSpec.error_message
+            ),
+            messages=tuple(
+                self.message(m, f"{where}.messages[{i}]")
+                for i, m in enumerate(self.items(spec.get("messages"), f"{where}.messages"))
+            ),
+            outputs=tuple(
+                self.output(o, f"{where}.outputs[{i}]")
+                for i, o in enumerate(self.items(spec.get("outputs"), f"{where}.outputs"))
+            ),
         )
 
     def message(self, entry: Any, where: str) -> Message:
@@ -262,7 +287,9 @@ class _Parser:
         tool = spec.get("tool")
         if tool is not None and (isinstance(tool, bool) or not isinstance(tool, int)):
             raise self.fail(f"{where}.tool", "expected a whole number (the toolId; -1 for the engine)")
-        return Message(level=MESSAGE_LEVELS[level], text=self.text(spec.get("text"), f"{where}.text"), tool=tool)
+        return Message(
+            level=MESSAGE_LEVELS[level], text=self.text(spec.get("text"), f"{where}.text"), tool=tool
+        )
 
     def output(self, entry: Any, where: str) -> Output:
         spec = self.mapping(entry, where)

@@ -99,5 +99,8 @@ class EmulatorConfig:
     @property
     def users(self) -> dict[str, ApiUser]:
         """Every key the Server accepts, by key."""
-        users = (ApiUser(self.artisan_key, self.artisan_secret, Role.ARTISAN), ApiUser(self.api_key, self.api_secret, Role(self.role)))
+        users = (
+            ApiUser(self.artisan_key, self.artisan_secret, Role.ARTISAN),
+            ApiUser(self.api_key, self.api_secret, Role(self.role)),
+        )
         return {user.key: user for user in users}

@@ -134,7 +134,15 @@ class JobEngine:
         self._on_change()
 
     # ---- operations --------------------------------------------------------------------------
-    def submit(self, workflow: Workflow, answers: dict[str, str], priority: str, worker_tag: str, credential_id: str, owner: str) -> Job:
+    def submit(
+        self,
+        workflow: Workflow,
+        answers: dict[str, str],
+        priority: str,
+        worker_tag: str,
+        credential_id: str,
+        owner: str,
+    ) -> Job:
         """Create a job: ``Created``, then ``Queued`` after ``created_seconds``."""
         job = Job(
             id=uuid.uuid4().hex[:24],
@@ -192,7 +200,10 @@ class JobEngine:
             self._queue.remove(job)
             self._slots_taken += 1
             # Without an initializing time the job is Running at once, so no poll sees a zero-length state.
-            job.status, job.started = Status.INITIALIZING if self.config.initializing_seconds else Status.RUNNING, now()
+            job.status, job.started = (
+                Status.INITIALIZING if self.config.initializing_seconds else Status.RUNNING,
+                now(),
+            )
             self._tasks[job.id] = asyncio.get_running_loop().create_task(self._run(job))
 
     async def _run(self, job: Job) -> None:
@@ -218,20 +229,52 @@ class JobEngine:
         spec = job.workflow.run
         disposition = Disposition(spec.disposition_for(job.answers))
         engine = self.config.engine_messages
-        job.messages = [{"status": 1, "text": "This is AMP Engine; running 4 worker threads; memory limit 8.0 GB.", "toolId": -1}] if engine else []
+        job.messages = (
+            [
+                {
+                    "status": 1,
+                    "text": "This is AMP Engine; running 4 worker threads; memory limit 8.0 GB.",
+                    "toolId": -1,
+                }
+            ]
+            if engine
+            else []
+        )
         job.messages += [
-            {"status": m.level, "text": render(m.text, job.answers), "toolId": i + 1 if m.tool is None else m.tool} for i, m in enumerate(spec.messages)
+            {
+                "status": m.level,
+                "text": render(m.text, job.answers),
+                "toolId": i + 1 if m.tool is None else m.tool,
+            }
+            for i, m in enumerate(spec.messages)
         ]
         if disposition is Disposition.ERROR:
-            job.messages.append({"status": 3, "text": render(spec.error_message, job.answers), "toolId": len(spec.messages) + 1})
+            job.messages.append(
+                {
+                    "status": 3,
+                    "text": render(spec.error_message, job.answers),
+                    "toolId": len(spec.messages) + 1,
+                }
+            )
         else:
             job.outputs = [
-                JobOutput(id=uuid.uuid4().hex[:24], name=render(o.name, job.answers), formats=o.formats, content=render(o.content, job.answers))
+                JobOutput(
+                    id=uuid.uuid4().hex[:24],
+                    name=render(o.name, job.answers),
+                    formats=o.formats,
+                    content=render(o.content, job.answers),
+                )
                 for o in spec.outputs
             ]
         if engine:
             errors = " with 1 error" if disposition is Disposition.ERROR else ""
-            job.messages.append({"status": 1, "text": f"Finished running {job.workflow.name}.yxmd in {seconds:.1f} seconds{errors}", "toolId": -1})
+            job.messages.append(
+                {
+                    "status": 1,
+                    "text": f"Finished running {job.workflow.name}.yxmd in {seconds:.1f} seconds{errors}",
+                    "toolId": -1,
+                }
+            )
         job.status, job.disposition, job.finished = Status.COMPLETED, disposition, now()
         self._after_finish(job)
 

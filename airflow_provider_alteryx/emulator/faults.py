@@ -103,7 +103,9 @@ class FaultSpec:
             raise ValueError(f"{text!r} is not {self.unit}") from None
 
 
-def _fault(default: float | str, unit: Unit, phase: Phase, description: str, action: Action | None = None) -> Any:
+def _fault(
+    default: float | str, unit: Unit, phase: Phase, description: str, action: Action | None = None
+) -> Any:
     # Returns a dataclass field; typed Any so the declaration reads as the field's default to type checkers.
     return field(default=default, metadata={"fault": FaultSpec(unit, phase, description, action)})
 
@@ -117,18 +119,55 @@ class Faults:
 
     latency: float = _fault(0.0, Unit.SECONDS, Phase.SETTING, "delay added before every answer")
     retry_after: float = _fault(1.0, Unit.SECONDS, Phase.SETTING, "Retry-After sent with 429 answers")
-    drop_rate: float = _fault(0.0, Unit.SHARE, Phase.BEFORE, "share of requests whose connection is closed before they are processed", Action.DROP)
-    throttle_rate: float = _fault(0.0, Unit.SHARE, Phase.BEFORE, "share of requests answered 429 with Retry-After, unprocessed", Action.THROTTLE)
-    error_rate: float = _fault(0.0, Unit.SHARE, Phase.BEFORE, "share of requests answered 500, 502 or 503, unprocessed", Action.ERROR)
+    drop_rate: float = _fault(
+        0.0,
+        Unit.SHARE,
+        Phase.BEFORE,
+        "share of requests whose connection is closed before they are processed",
+        Action.DROP,
+    )
+    throttle_rate: float = _fault(
+        0.0,
+        Unit.SHARE,
+        Phase.BEFORE,
+        "share of requests answered 429 with Retry-After, unprocessed",
+        Action.THROTTLE,
+    )
+    error_rate: float = _fault(
+        0.0, Unit.SHARE, Phase.BEFORE, "share of requests answered 500, 502 or 503, unprocessed", Action.ERROR
+    )
     drop_after_rate: float = _fault(
-        0.0, Unit.SHARE, Phase.AFTER, "share of requests processed (a job created...), then their connection closed unanswered", Action.DROP
+        0.0,
+        Unit.SHARE,
+        Phase.AFTER,
+        "share of requests processed (a job created...), then their connection closed unanswered",
+        Action.DROP,
     )
     error_after_rate: float = _fault(
-        0.0, Unit.SHARE, Phase.AFTER, "share of requests processed (a job created...), then answered 500, 502 or 504 instead", Action.ERROR
+        0.0,
+        Unit.SHARE,
+        Phase.AFTER,
+        "share of requests processed (a job created...), then answered 500, 502 or 504 instead",
+        Action.ERROR,
     )
-    drop_job_responses: int = _fault(0, Unit.COUNT, Phase.AFTER, "the next N job creations create the job, then close the connection unanswered")
-    error_status: int = _fault(0, Unit.STATUS, Phase.SETTING, "the status error faults answer; 0 picks 500/502/503 before processing, 500/502/504 after")
-    scope: str = _fault(RequestKind.ALL.value, Unit.KIND, Phase.SETTING, "the requests rate faults hit: token requests, job creations, other reads, or all")
+    drop_job_responses: int = _fault(
+        0,
+        Unit.COUNT,
+        Phase.AFTER,
+        "the next N job creations create the job, then close the connection unanswered",
+    )
+    error_status: int = _fault(
+        0,
+        Unit.STATUS,
+        Phase.SETTING,
+        "the status error faults answer; 0 picks 500/502/503 before processing, 500/502/504 after",
+    )
+    scope: str = _fault(
+        RequestKind.ALL.value,
+        Unit.KIND,
+        Phase.SETTING,
+        "the requests rate faults hit: token requests, job creations, other reads, or all",
+    )
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update, refusing unknown names and out-of-range values before changing anything.

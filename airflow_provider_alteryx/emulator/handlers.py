@@ -61,14 +61,20 @@ class ApiHandlers(ScheduleHandlers):
 
     async def v3_workflows(self, request: web.Request, call: Call) -> web.Response:
         name = request.query.get("name", "").lower()
-        view = views.v3_workflow_view if request.query.get("view", "Default") == "Full" else views.v3_workflow_summary
+        view = (
+            views.v3_workflow_view
+            if request.query.get("view", "Default") == "Full"
+            else views.v3_workflow_summary
+        )
         return web.json_response([view(w) for w in self.state.workflows.values() if name in w.name.lower()])
 
     async def v3_workflow(self, request: web.Request, call: Call) -> web.Response:
         return web.json_response(views.v3_workflow_view(self._workflow(request)))
 
     async def questions(self, request: web.Request, call: Call) -> web.Response:
-        return web.json_response([views.question_view(q, call.api) for q in self._workflow(request).questions])
+        return web.json_response(
+            [views.question_view(q, call.api) for q in self._workflow(request).questions]
+        )
 
     async def workflow_page(self, request: web.Request) -> web.Response:
         """The Gallery's workflow page (what the operator's link opens): the workflow's jobs."""
@@ -102,7 +108,10 @@ class ApiHandlers(ScheduleHandlers):
         answers = _answers(workflow, body.get("questions"))
         priority = parse_priority(body.get("priority"))
         if priority is None:
-            raise bad_request("priority", f"'{body.get('priority')}' is not a priority; use Default, Low, Medium, High or Critical.")
+            raise bad_request(
+                "priority",
+                f"'{body.get('priority')}' is not a priority; use Default, Low, Medium, High or Critical.",
+            )
         extras = {key: body.get(key) for key in ("workerTag", "credentialId")} if call.api is Api.V3 else {}
         for key, value in extras.items():
             if value is not None and not isinstance(value, str):
@@ -111,25 +120,43 @@ class ApiHandlers(ScheduleHandlers):
         if not call.user.is_curator:
             # Without canPrioritizeJobs / canAssignJobs the Server ignores both, silently.
             priority, worker_tag = "Default", ""
-        job = self.state.engine.submit(workflow, answers, priority, worker_tag, extras.get("credentialId") or "", call.user.key)
+        job = self.state.engine.submit(
+            workflow, answers, priority, worker_tag, extras.get("credentialId") or "", call.user.key
+        )
         self.state.counters.jobs_created += 1
         return web.json_response(views.job_view(job, call.api, created=True))
 
     async def list_jobs(self, request: web.Request, call: Call) -> web.Response:
         workflow = self._workflow(request)
-        jobs = [j for j in self.state.engine.jobs.values() if j.workflow is workflow and self._visible(j, call.user)]
+        jobs = [
+            j
+            for j in self.state.engine.jobs.values()
+            if j.workflow is workflow and self._visible(j, call.user)
+        ]
         status, result = request.query.get("status"), request.query.get("resultCode")
-        jobs = [j for j in jobs if (not status or j.status.lower() == status.lower()) and (not result or j.disposition.lower() == result.lower())]
-        return web.json_response([views.job_list_item(j, call.api) for j in _page(request, _sorted(request, jobs))])
+        jobs = [
+            j
+            for j in jobs
+            if (not status or j.status.lower() == status.lower())
+            and (not result or j.disposition.lower() == result.lower())
+        ]
+        return web.json_response(
+            [views.job_list_item(j, call.api) for j in _page(request, _sorted(request, jobs))]
+        )
 
     async def all_jobs(self, request: web.Request, call: Call) -> web.Response:
         """``GET /v3/jobs`` (Curators only): every user's jobs, filtered by ``statuses`` and ``workflowNames``."""
         statuses = {_STATUS_ALIASES.get(s.lower(), s.lower()) for s in _listed(request, "statuses")}
         names = {n.lower() for n in _listed(request, "workflowNames")}
         jobs = [
-            j for j in self.state.engine.jobs.values() if (not statuses or j.status.lower() in statuses) and (not names or j.workflow.name.lower() in names)
+            j
+            for j in self.state.engine.jobs.values()
+            if (not statuses or j.status.lower() in statuses)
+            and (not names or j.workflow.name.lower() in names)
         ]
-        return web.json_response({"data": [views.all_jobs_item(j) for j in _page(request, _sorted(request, jobs))]})
+        return web.json_response(
+            {"data": [views.all_jobs_item(j) for j in _page(request, _sorted(request, jobs))]}
+        )
 
     async def get_job(self, request: web.Request, call: Call) -> web.Response:
         include = request.query.get("includeMessages", "true").lower() != "false"
@@ -155,10 +182,15 @@ class ApiHandlers(ScheduleHandlers):
         fmt = request.query.get("format")
         if fmt is None and call.api is not Api.LEGACY:
             # Optional on the OAuth 1.0a API, required on /webapi/v1.
-            raise bad_request("format", f"The format query parameter is required; this output has {', '.join(output.formats)}.")
+            raise bad_request(
+                "format",
+                f"The format query parameter is required; this output has {', '.join(output.formats)}.",
+            )
         fmt = fmt or output.formats[0]
         if fmt not in output.formats:
-            raise bad_request("format", f"'{fmt}' is not available for this output; use one of {', '.join(output.formats)}.")
+            raise bad_request(
+                "format", f"'{fmt}' is not available for this output; use one of {', '.join(output.formats)}."
+            )
         return web.Response(
             body=output.content.encode(),
             content_type="text/csv" if fmt == "Csv" else "application/octet-stream",
@@ -194,7 +226,9 @@ def _answers(workflow: Workflow, questions: Any) -> dict[str, str]:
             raise bad_request("questions", "Each question must be an object with a string name and a value.")
         name, value = item["name"], item.get("value")
         if name not in declared:
-            raise bad_request("questions", f"'{name}' is not a question of this workflow. Valid questions: {valid}.")
+            raise bad_request(
+                "questions", f"'{name}' is not a question of this workflow. Valid questions: {valid}."
+            )
         if isinstance(value, (dict, list)):
             raise bad_request("questions", f"The value of '{name}' must be a string.")
         given[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
@@ -206,14 +240,21 @@ def _answers(workflow: Workflow, questions: Any) -> dict[str, str]:
 
 def _listed(request: web.Request, name: str) -> list[str]:
     """A list filter, given repeated (``statuses=a&statuses=b``) or comma-separated."""
-    return [value.strip() for given in request.query.getall(name, []) for value in given.split(",") if value.strip()]
+    return [
+        value.strip()
+        for given in request.query.getall(name, [])
+        for value in given.split(",")
+        if value.strip()
+    ]
 
 
 def _sorted(request: web.Request, jobs: list[Job]) -> list[Job]:
     field_name = request.query.get("sortField", "createdate").lower()
     key = _SORT_KEYS.get(field_name)
     if key is None:
-        raise bad_request("sortField", f"'{field_name}' is not a sort field; use one of {', '.join(_SORT_KEYS)}.")
+        raise bad_request(
+            "sortField", f"'{field_name}' is not a sort field; use one of {', '.join(_SORT_KEYS)}."
+        )
     return sorted(jobs, key=key, reverse=request.query.get("direction", "asc").lower() == "desc")
 
 

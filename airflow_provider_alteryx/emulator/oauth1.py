@@ -35,19 +35,35 @@ class OAuth1Verifier:
         :param query: the raw query string.
         :param authorization: the ``Authorization`` header, when it carries the OAuth parameters.
         """
-        headers = {"Authorization": authorization} if authorization and authorization.startswith("OAuth ") else {}
+        headers = (
+            {"Authorization": authorization} if authorization and authorization.startswith("OAuth ") else {}
+        )
         try:
-            params = signature.collect_parameters(uri_query=query, headers=headers, exclude_oauth_signature=False)
+            params = signature.collect_parameters(
+                uri_query=query, headers=headers, exclude_oauth_signature=False
+            )
         except ValueError:
             return "The OAuth parameters could not be read.", ""
         oauth = dict(p for p in params if p[0].startswith("oauth_"))
-        missing = [k for k in ("oauth_consumer_key", "oauth_signature", "oauth_nonce", "oauth_timestamp", "oauth_signature_method") if k not in oauth]
+        missing = [
+            k
+            for k in (
+                "oauth_consumer_key",
+                "oauth_signature",
+                "oauth_nonce",
+                "oauth_timestamp",
+                "oauth_signature_method",
+            )
+            if k not in oauth
+        ]
         if missing:
             return f"Missing OAuth parameters: {', '.join(missing)}.", ""
         key = oauth["oauth_consumer_key"]
         return self._check(method, url, params, oauth, self._secrets.get(key)), key
 
-    def _check(self, method: str, url: str, params: list[tuple[str, str]], oauth: dict[str, str], secret: str | None) -> str | None:
+    def _check(
+        self, method: str, url: str, params: list[tuple[str, str]], oauth: dict[str, str], secret: str | None
+    ) -> str | None:
         if secret is None:
             return "The provided API Key (oauth_consumer_key) is invalid."
         if oauth["oauth_signature_method"] != "HMAC-SHA1":
@@ -57,9 +73,13 @@ class OAuth1Verifier:
         if not self._fresh(oauth["oauth_timestamp"]):
             return "The provided timestamp(oauth_timestamp) is outside the accepted window."
         signed = [p for p in params if p[0] != "oauth_signature"]
-        base = signature.signature_base_string(method.upper(), signature.base_string_uri(url), signature.normalize_parameters(signed))
+        base = signature.signature_base_string(
+            method.upper(), signature.base_string_uri(url), signature.normalize_parameters(signed)
+        )
         # oauthlib signs with any object holding these two attributes; the key becomes "secret&".
-        expected = signature.sign_hmac_sha1_with_client(base, SimpleNamespace(client_secret=secret, resource_owner_secret=""))
+        expected = signature.sign_hmac_sha1_with_client(
+            base, SimpleNamespace(client_secret=secret, resource_owner_secret="")
+        )
         if not signature.safe_string_equals(expected, oauth["oauth_signature"]):
             return INVALID_SIGNATURE
         # A nonce only counts as used once it came with a valid signature, so a forger cannot burn it.
@@ -77,7 +97,9 @@ class OAuth1Verifier:
     def _replayed(self, nonce: str) -> bool:
         moment = time.time()
         if len(self._nonces) > 10_000:
-            self._nonces = {n: t for n, t in self._nonces.items() if moment - t <= 2 * TIMESTAMP_WINDOW_SECONDS}
+            self._nonces = {
+                n: t for n, t in self._nonces.items() if moment - t <= 2 * TIMESTAMP_WINDOW_SECONDS
+            }
         if nonce in self._nonces:
             return True
         self._nonces[nonce] = moment

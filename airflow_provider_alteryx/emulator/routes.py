@@ -73,11 +73,15 @@ ROUTES: tuple[Route, ...] = (
     Route(Api.V3, "GET", "/workflows/{workflow_id}", "v3_workflow", Capability.V3_WORKFLOWS),
     Route(Api.V3, "GET", "/workflows/{workflow_id}/questions", "questions", Capability.V3_WORKFLOWS),
     Route(Api.V3, "GET", "/workflows/{workflow_id}/jobs", "list_jobs", Capability.V3_JOBS),
-    Route(Api.V3, "POST", "/workflows/{workflow_id}/jobs", "create_job", Capability.V3_JOBS, creates_job=True),
+    Route(
+        Api.V3, "POST", "/workflows/{workflow_id}/jobs", "create_job", Capability.V3_JOBS, creates_job=True
+    ),
     Route(Api.V3, "GET", "/jobs", "all_jobs", Capability.V3_ALL_JOBS, curators_only=True),
     Route(Api.V3, "GET", "/jobs/{job_id}", "get_job", Capability.V3_JOBS),
     Route(Api.V3, "DELETE", "/jobs/{job_id}", "cancel_job", Capability.V3_CANCEL),
-    Route(Api.V3, "GET", "/jobs/{job_id}/messages", "job_messages", Capability.V3_MESSAGES, curators_only=True),
+    Route(
+        Api.V3, "GET", "/jobs/{job_id}/messages", "job_messages", Capability.V3_MESSAGES, curators_only=True
+    ),
     *schedule_routes(Route),
 )
 
@@ -137,7 +141,10 @@ class RouteRegistrar:
     def _missing(api: Api) -> Handler:
         async def missing(request: web.Request) -> web.StreamResponse:
             # A route (or method) this Server version lacks: 404, as ASP.NET Web API answers.
-            return error_response(api, ApiError(404, f"No HTTP resource was found that matches the request URI '{request.url}'."))
+            return error_response(
+                api,
+                ApiError(404, f"No HTTP resource was found that matches the request URI '{request.url}'."),
+            )
 
         return missing
 

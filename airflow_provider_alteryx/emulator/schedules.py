@@ -44,7 +44,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from aiohttp import web
 
-from airflow_provider_alteryx.emulator.catalogue import CatalogueError, Workflow, default_catalogue_path, load_catalogue
+from airflow_provider_alteryx.emulator.catalogue import (
+    CatalogueError,
+    Workflow,
+    default_catalogue_path,
+    load_catalogue,
+)
 from airflow_provider_alteryx.emulator.errors import bad_request, not_found
 from airflow_provider_alteryx.emulator.versions import Api, Capability
 
@@ -120,13 +125,19 @@ class _ScheduleParser:
         if not isinstance(entry, dict) or not entry.get("name"):
             raise self.fail(where, "expected a mapping with a name")
         name = str(entry["name"])
-        schedule_id = str(entry.get("id") or hashlib.sha1(f"schedule:{name}".encode(), usedforsecurity=False).hexdigest()[:24])
+        schedule_id = str(
+            entry.get("id")
+            or hashlib.sha1(f"schedule:{name}".encode(), usedforsecurity=False).hexdigest()[:24]
+        )
         if not _ID.match(schedule_id):
             raise self.fail(f"{where}.id", f"{schedule_id!r} is not 24 lowercase hex characters")
         try:
             frequency = Frequency(str(entry.get("frequency", "")).capitalize())
         except ValueError:
-            raise self.fail(f"{where}.frequency", f"{entry.get('frequency')!r} is not one of {', '.join(f.lower() for f in Frequency)}") from None
+            raise self.fail(
+                f"{where}.frequency",
+                f"{entry.get('frequency')!r} is not one of {', '.join(f.lower() for f in Frequency)}",
+            ) from None
         zone = str(entry.get("time_zone", "UTC"))
         try:
             tz = ZoneInfo(zone)
@@ -147,7 +158,9 @@ class _ScheduleParser:
             end=None if entry.get("end") is None else self.moment(entry.get("end"), tz, f"{where}.end"),
             time_zone=zone,
             contract=self.contract(frequency, entry, where),
-            questions={str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in questions.items()},
+            questions={
+                str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in questions.items()
+            },
             priority=priority,
             worker_tag=str(entry.get("worker_tag", "")),
             enabled=bool(entry.get("enabled", True)),
@@ -171,7 +184,12 @@ class _ScheduleParser:
         """The iteration's type-specific contract, as the Server's ``IterationContract`` names its fields."""
         if frequency is Frequency.HOURLY:
             every = entry.get("every") or {}
-            return {"hourlyContract": {"hours": int(every.get("hours", 1)), "minutes": int(every.get("minutes", 0))}}
+            return {
+                "hourlyContract": {
+                    "hours": int(every.get("hours", 1)),
+                    "minutes": int(every.get("minutes", 0)),
+                }
+            }
         if frequency is Frequency.DAILY:
             return {"dailyContract": {"runOnlyWorkWeek": bool(entry.get("work_week_only", False))}}
         if frequency is Frequency.WEEKLY:
@@ -181,13 +199,27 @@ class _ScheduleParser:
             return {"weeklyContract": {"daysOfWeek": list(days)}}
         if frequency is Frequency.MONTHLY:
             if "day_of_month" in entry:
-                return {"monthlyContract": {"simpleDayOfMonth": True, "dayOfMonth": int(entry["day_of_month"])}}
+                return {
+                    "monthlyContract": {"simpleDayOfMonth": True, "dayOfMonth": int(entry["day_of_month"])}
+                }
             if entry.get("day_of_week") not in WEEKDAYS:
-                raise self.fail(f"{where}.day_of_week", f"a monthly schedule needs day_of_month, or occurrence and a day_of_week of {', '.join(WEEKDAYS)}")
-            return {"monthlyContract": {"simpleDayOfMonth": False, "occurrence": int(entry.get("occurrence", 1)), "dayOfWeek": entry["day_of_week"]}}
+                raise self.fail(
+                    f"{where}.day_of_week",
+                    f"a monthly schedule needs day_of_month, or occurrence and a day_of_week of {', '.join(WEEKDAYS)}",
+                )
+            return {
+                "monthlyContract": {
+                    "simpleDayOfMonth": False,
+                    "occurrence": int(entry.get("occurrence", 1)),
+                    "dayOfWeek": entry["day_of_week"],
+                }
+            }
         if frequency is Frequency.CUSTOM:
             return {
-                "customContract": {"daysOfMonth": [int(d) for d in entry.get("days_of_month") or []], "months": [int(m) for m in entry.get("months") or []]}
+                "customContract": {
+                    "daysOfMonth": [int(d) for d in entry.get("days_of_month") or []],
+                    "months": [int(m) for m in entry.get("months") or []],
+                }
             }
         return {}
 
@@ -199,7 +231,13 @@ def _utc(moment: datetime | None) -> str | None:
 
 def reduced_schedule_view(schedule: Schedule) -> dict[str, Any]:
     """A schedule as ``GET /v3/schedules`` lists it (``ReducedScheduleView``)."""
-    return {"id": schedule.id, "name": schedule.name, "workflowId": schedule.workflow_id, "ownerId": OWNER_ID, "runDateTime": _utc(schedule.start)}
+    return {
+        "id": schedule.id,
+        "name": schedule.name,
+        "workflowId": schedule.workflow_id,
+        "ownerId": OWNER_ID,
+        "runDateTime": _utc(schedule.start),
+    }
 
 
 def schedule_view(schedule: Schedule) -> dict[str, Any]:
@@ -217,7 +255,12 @@ def schedule_view(schedule: Schedule) -> dict[str, Any]:
         "lastRunTime": None,
         "state": "Scheduled" if schedule.enabled else "Disabled",
         "runCount": 0,
-        "iteration": {"iterationType": schedule.frequency.value, "startTime": _utc(schedule.start), "endTime": _utc(schedule.end), **schedule.contract},
+        "iteration": {
+            "iterationType": schedule.frequency.value,
+            "startTime": _utc(schedule.start),
+            "endTime": _utc(schedule.end),
+            **schedule.contract,
+        },
         "frequency": schedule.frequency.value,
         "lastError": "",
         "cpuName": "",
@@ -245,7 +288,11 @@ class ScheduleHandlers:
             raise bad_request("view", f"'{view}' is not a view; use Default or Full.")
         render = schedule_view if view == "Full" else reduced_schedule_view
         workflow, owner = request.query.get("workflowId"), request.query.get("ownerId")
-        found = [s for s in self._schedules() if (not workflow or s.workflow_id == workflow) and (not owner or owner == OWNER_ID)]
+        found = [
+            s
+            for s in self._schedules()
+            if (not workflow or s.workflow_id == workflow) and (not owner or owner == OWNER_ID)
+        ]
         return web.json_response([render(s) for s in found])
 
     async def v3_schedule(self, request: web.Request, call: Call) -> web.Response:

@@ -21,7 +21,14 @@ from aiohttp import web
 from airflow_provider_alteryx import __version__
 from airflow_provider_alteryx.emulator.app import Emulator
 from airflow_provider_alteryx.emulator.catalogue import CatalogueError, default_catalogue_path, load_catalogue
-from airflow_provider_alteryx.emulator.config import DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_ARTISAN_KEY, DEFAULT_ARTISAN_SECRET, EmulatorConfig, Role
+from airflow_provider_alteryx.emulator.config import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    DEFAULT_ARTISAN_KEY,
+    DEFAULT_ARTISAN_SECRET,
+    EmulatorConfig,
+    Role,
+)
 from airflow_provider_alteryx.emulator.faults import Faults, FaultSpec, Phase, fault_specs
 from airflow_provider_alteryx.emulator.schedules import load_schedules
 from airflow_provider_alteryx.emulator.versions import LATEST, SERVER_VERSIONS, server_version
@@ -46,8 +53,20 @@ class RunningEmulator:
         :return: the connection as JSON.
         """
         chosen = auth_type or ("oauth1" if self.server_version == "2021.3" else "oauth2")
-        key, secret = (self.artisan_key, self.artisan_secret) if role is Role.ARTISAN else (self.api_key, self.api_secret)
-        return json.dumps({"conn_type": "alteryx", "host": self.url, "login": key, "password": secret, "extra": {"auth_type": chosen}})
+        key, secret = (
+            (self.artisan_key, self.artisan_secret)
+            if role is Role.ARTISAN
+            else (self.api_key, self.api_secret)
+        )
+        return json.dumps(
+            {
+                "conn_type": "alteryx",
+                "host": self.url,
+                "login": key,
+                "password": secret,
+                "extra": {"auth_type": chosen},
+            }
+        )
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every job ever created, oldest first, as ``GET /__emulator/jobs`` lists them."""
@@ -91,7 +110,9 @@ async def _start(config: EmulatorConfig, host: str, port: int) -> tuple[web.AppR
 
 
 @contextmanager
-def run_emulator(config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningEmulator]:
+def run_emulator(
+    config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[RunningEmulator]:
     """Run an emulator on its own thread and event loop for the duration of the ``with`` block.
 
     :param config: the Server to emulate; the bundled demo catalogue on the latest version when None.
@@ -126,12 +147,34 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8585, help="port to listen on; 0 picks a free one (default: %(default)s)")
-    parser.add_argument("--catalogue", metavar="FILE", help=f"workflows to serve, YAML or JSON (default: the bundled {default_catalogue_path().name})")
-    parser.add_argument("--server-version", choices=SERVER_VERSIONS, default=LATEST, help="Server version to emulate (default: %(default)s)")
-    parser.add_argument("--state", metavar="FILE", type=Path, help="keep jobs and tokens in FILE, so a restarted emulator carries on with them")
+    parser.add_argument(
+        "--port", type=int, default=8585, help="port to listen on; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--catalogue",
+        metavar="FILE",
+        help=f"workflows to serve, YAML or JSON (default: the bundled {default_catalogue_path().name})",
+    )
+    parser.add_argument(
+        "--server-version",
+        choices=SERVER_VERSIONS,
+        default=LATEST,
+        help="Server version to emulate (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        type=Path,
+        help="keep jobs and tokens in FILE, so a restarted emulator carries on with them",
+    )
     parser.add_argument("--seed", type=int, help="seed for fault injection, for repeatable runs")
-    parser.add_argument("--token-ttl", type=_positive_float, default=3600.0, metavar="SECONDS", help="OAuth 2.0 token lifetime (default: %(default)s)")
+    parser.add_argument(
+        "--token-ttl",
+        type=_positive_float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="OAuth 2.0 token lifetime (default: %(default)s)",
+    )
     _add_user_flags(parser.add_argument_group("keys and roles", _paragraph(Role.__doc__ or "")))
     _add_queue_flags(parser.add_argument_group("workers and the job queue"))
     _add_fault_flags(
@@ -147,15 +190,38 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_user_flags(users: argparse._ArgumentGroup) -> None:
-    users.add_argument("--api-key", default=DEFAULT_API_KEY, help="API key clients use (default: %(default)s)")
-    users.add_argument("--api-secret", default=DEFAULT_API_SECRET, help="API secret clients use (default: %(default)s)")
-    users.add_argument("--role", type=Role, choices=list(Role), default=Role.CURATOR, help="role of the --api-key user (default: %(default)s)")
-    users.add_argument("--artisan-key", default=DEFAULT_ARTISAN_KEY, help="API key of a second user, an Artisan (default: %(default)s)")
-    users.add_argument("--artisan-secret", default=DEFAULT_ARTISAN_SECRET, help="API secret of the Artisan (default: %(default)s)")
+    users.add_argument(
+        "--api-key", default=DEFAULT_API_KEY, help="API key clients use (default: %(default)s)"
+    )
+    users.add_argument(
+        "--api-secret", default=DEFAULT_API_SECRET, help="API secret clients use (default: %(default)s)"
+    )
+    users.add_argument(
+        "--role",
+        type=Role,
+        choices=list(Role),
+        default=Role.CURATOR,
+        help="role of the --api-key user (default: %(default)s)",
+    )
+    users.add_argument(
+        "--artisan-key",
+        default=DEFAULT_ARTISAN_KEY,
+        help="API key of a second user, an Artisan (default: %(default)s)",
+    )
+    users.add_argument(
+        "--artisan-secret",
+        default=DEFAULT_ARTISAN_SECRET,
+        help="API secret of the Artisan (default: %(default)s)",
+    )
 
 
 def _add_queue_flags(queue: argparse._ArgumentGroup) -> None:
-    queue.add_argument("--workers", type=_positive_int, default=2, help="worker slots: jobs that may run at once (default: %(default)s)")
+    queue.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=2,
+        help="worker slots: jobs that may run at once (default: %(default)s)",
+    )
     queue.add_argument(
         "--worker-tags",
         type=_tags,
@@ -163,17 +229,47 @@ def _add_queue_flags(queue: argparse._ArgumentGroup) -> None:
         metavar="TAG[,TAG]",
         help="tags the workers carry; a job tagged otherwise stays Queued for ever (default: none)",
     )
-    queue.add_argument("--time-scale", type=_positive_float, default=1.0, metavar="F", help="multiplies every simulated duration (default: %(default)s)")
-    queue.add_argument("--created-seconds", type=_non_negative_float, default=0.0, metavar="S", help="a new job is Created for S seconds before Queued")
-    queue.add_argument("--initializing-seconds", type=_non_negative_float, default=0.0, metavar="S", help="a job given a slot is Initializing for S seconds")
+    queue.add_argument(
+        "--time-scale",
+        type=_positive_float,
+        default=1.0,
+        metavar="F",
+        help="multiplies every simulated duration (default: %(default)s)",
+    )
+    queue.add_argument(
+        "--created-seconds",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="S",
+        help="a new job is Created for S seconds before Queued",
+    )
+    queue.add_argument(
+        "--initializing-seconds",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="S",
+        help="a job given a slot is Initializing for S seconds",
+    )
     queue.add_argument(
         "--cancel-after",
         type=_positive_float,
         metavar="S",
         help="worker setting 'cancel jobs running longer than S seconds': such a job ends status Cancelled, disposition Cancelled (an assumption)",
     )
-    queue.add_argument("--background-load", type=_non_negative_int, default=0, metavar="N", help="N other users' jobs always waiting or running (default: 0)")
-    queue.add_argument("--background-seconds", type=_positive_float, default=10.0, metavar="S", help="how long each of those runs (default: %(default)s)")
+    queue.add_argument(
+        "--background-load",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="N other users' jobs always waiting or running (default: 0)",
+    )
+    queue.add_argument(
+        "--background-seconds",
+        type=_positive_float,
+        default=10.0,
+        metavar="S",
+        help="how long each of those runs (default: %(default)s)",
+    )
     queue.add_argument(
         "--engine-messages",
         action=argparse.BooleanOptionalAction,
@@ -202,7 +298,10 @@ def _paragraph(text: str) -> str:
 
 
 def _epilog() -> str:
-    versions = "\n".join(f"  {v}: " + "; ".join(sorted(c.value for c in server_version(v).capabilities)) for v in SERVER_VERSIONS)
+    versions = "\n".join(
+        f"  {v}: " + "; ".join(sorted(c.value for c in server_version(v).capabilities))
+        for v in SERVER_VERSIONS
+    )
     return (
         f"Server versions and what each serves:\n{versions}\n\n"
         "As real Servers do: creating a job answers status Queued; a job is then Created, Queued (until a worker\n"
@@ -297,7 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(_serve(config, args.host, args.port))
     except OSError as error:
-        parser.exit(2, f"alteryx-server-emulator: error: cannot listen on {args.host}:{args.port}: {error.strerror}\n")
+        parser.exit(
+            2, f"alteryx-server-emulator: error: cannot listen on {args.host}:{args.port}: {error.strerror}\n"
+        )
     return 0
 
 

@@ -21,7 +21,14 @@ from typing import Any
 
 from airflow_provider_alteryx.emulator.catalogue import Workflow
 from airflow_provider_alteryx.emulator.config import ApiUser, EmulatorConfig
-from airflow_provider_alteryx.emulator.engine import BACKGROUND_WORKFLOW, Disposition, Job, JobEngine, JobOutput, Status
+from airflow_provider_alteryx.emulator.engine import (
+    BACKGROUND_WORKFLOW,
+    Disposition,
+    Job,
+    JobEngine,
+    JobOutput,
+    Status,
+)
 from airflow_provider_alteryx.emulator.faults import fault_specs
 from airflow_provider_alteryx.emulator.oauth1 import OAuth1Verifier
 
@@ -34,10 +41,17 @@ class Counters:
     requests: int = 0
     tokens_issued: int = 0
     jobs_created: int = 0
-    faults: dict[str, int] = field(default_factory=lambda: dict.fromkeys((name for name, _ in fault_specs()), 0))
+    faults: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys((name for name, _ in fault_specs()), 0)
+    )
 
     def view(self) -> dict[str, Any]:
-        return {"requestsServed": self.requests, "tokensIssued": self.tokens_issued, "jobsCreated": self.jobs_created, "faultsInjected": dict(self.faults)}
+        return {
+            "requestsServed": self.requests,
+            "tokensIssued": self.tokens_issued,
+            "jobsCreated": self.jobs_created,
+            "faultsInjected": dict(self.faults),
+        }
 
 
 class Tokens:
@@ -85,17 +99,26 @@ class ServerState:
         path = self.config.state_file
         if path is None:
             return
-        document = {"jobs": [_job_record(job) for job in self.engine.jobs.values()], "tokens": {t: list(e) for t, e in self.tokens.expiry.items()}}
+        document = {
+            "jobs": [_job_record(job) for job in self.engine.jobs.values()],
+            "tokens": {t: list(e) for t, e in self.tokens.expiry.items()},
+        }
         temporary = path.with_name(path.name + ".tmp")
         temporary.write_text(json.dumps(document), encoding="utf-8")
         os.replace(temporary, path)
 
     def _load(self, path: Path) -> list[Job]:
         document = json.loads(path.read_text(encoding="utf-8"))
-        self.tokens.expiry = {token: (float(expiry), key) for token, (expiry, key) in document.get("tokens", {}).items()}
+        self.tokens.expiry = {
+            token: (float(expiry), key) for token, (expiry, key) in document.get("tokens", {}).items()
+        }
         known = {**self.workflows, BACKGROUND_WORKFLOW.id: BACKGROUND_WORKFLOW}
         # Jobs of workflows no longer in the catalogue cannot be served; they are left out.
-        return [_job_from_record(record, known[record["workflowId"]]) for record in document.get("jobs", []) if record["workflowId"] in known]
+        return [
+            _job_from_record(record, known[record["workflowId"]])
+            for record in document.get("jobs", [])
+            if record["workflowId"] in known
+        ]
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -118,7 +141,10 @@ def _job_record(job: Job) -> dict[str, Any]:
         "started": job.started.isoformat() if job.started else None,
         "finished": job.finished.isoformat() if job.finished else None,
         "messages": job.messages,
-        "outputs": [{"id": o.id, "name": o.name, "formats": list(o.formats), "content": o.content} for o in job.outputs],
+        "outputs": [
+            {"id": o.id, "name": o.name, "formats": list(o.formats), "content": o.content}
+            for o in job.outputs
+        ],
     }
 
 
@@ -138,5 +164,8 @@ def _job_from_record(record: dict[str, Any], workflow: Workflow) -> Job:
         started=_moment(record["started"]),
         finished=_moment(record["finished"]),
         messages=record["messages"],
-        outputs=[JobOutput(id=o["id"], name=o["name"], formats=tuple(o["formats"]), content=o["content"]) for o in record["outputs"]],
+        outputs=[
+            JobOutput(id=o["id"], name=o["name"], formats=tuple(o["formats"]), content=o["content"])
+            for o in record["outputs"]
+        ],
     )

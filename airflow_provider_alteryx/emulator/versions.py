@@ -52,7 +52,13 @@ class ServerVersion:
 _ROWS: dict[str, ServerVersion] = {}
 
 
-def _row(name: str, *, after: str | None = None, adds: Collection[Capability] = (), removes: Collection[Capability] = ()) -> None:
+def _row(
+    name: str,
+    *,
+    after: str | None = None,
+    adds: Collection[Capability] = (),
+    removes: Collection[Capability] = (),
+) -> None:
     previous = _ROWS[after].capabilities if after else frozenset()
     _ROWS[name] = ServerVersion(name, (previous | frozenset(adds)) - frozenset(removes))
 
@@ -77,4 +83,6 @@ def server_version(name: str) -> ServerVersion:
     try:
         return _ROWS[name]
     except KeyError:
-        raise ValueError(f"Server version {name!r} is not emulated; choose one of {', '.join(SERVER_VERSIONS)}") from None
+        raise ValueError(
+            f"Server version {name!r} is not emulated; choose one of {', '.join(SERVER_VERSIONS)}"
+        ) from None

@@ -75,7 +75,9 @@ def _v3_job(job: Job, *, created: bool, include_messages: bool) -> dict[str, Any
         "runWithE2": True,
     }
     if include_messages:
-        view["outputs"] = [{"id": o.id, "availableFormats": list(o.formats), "fileName": o.name} for o in job.outputs]
+        view["outputs"] = [
+            {"id": o.id, "availableFormats": list(o.formats), "fileName": o.name} for o in job.outputs
+        ]
         view["messages"] = job.messages
     return view
 

@@ -26,7 +26,15 @@ from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.failures import connection_failure
 from airflow_provider_alteryx.hooks.jobs import JobRequest, Questions
 from airflow_provider_alteryx.hooks.retry import RetryPolicy
-from airflow_provider_alteryx.hooks.steps import ApiCall, BodyReader, Log, Operation, Sleep, drive, read_answer
+from airflow_provider_alteryx.hooks.steps import (
+    ApiCall,
+    BodyReader,
+    Log,
+    Operation,
+    Sleep,
+    drive,
+    read_answer,
+)
 from airflow_provider_alteryx.hooks.watcher import job_watcher, stop_job_watchers
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow, JobMessage
 from airflow_provider_alteryx.utils.scrub import register_secret, scrub
@@ -45,7 +53,9 @@ HOOK_PARAMS = frozenset({"retry_limit", "retry_delay", "retry_budget", "request_
 USER_AGENT = f"airflow-provider-alteryx/{__version__}"
 
 # One aiohttp session (one connection pool) per Server and event loop, shared by every trigger on that loop.
-_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], aiohttp.ClientSession]] = weakref.WeakKeyDictionary()
+_SESSIONS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[object, ...], aiohttp.ClientSession]
+] = weakref.WeakKeyDictionary()
 
 
 async def close_async_sessions() -> None:
@@ -116,7 +126,9 @@ class AlteryxServerHook(BaseHook):
         from wtforms import StringField
 
         return {
-            name: StringField(lazy_gettext(spec["label"]), widget=BS3TextFieldWidget(), description=spec["description"])
+            name: StringField(
+                lazy_gettext(spec["label"]), widget=BS3TextFieldWidget(), description=spec["description"]
+            )
             for name, spec in CONNECTION_FIELDS.items()
         }
 
@@ -127,7 +139,12 @@ class AlteryxServerHook(BaseHook):
         conn = self.get_connection(self.alteryx_conn_id)
         return self._register(
             ServerConfig.from_connection(
-                self.alteryx_conn_id, host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=conn.extra_dejson
+                self.alteryx_conn_id,
+                host=conn.host,
+                port=conn.port,
+                login=conn.login,
+                password=conn.password,
+                extra=conn.extra_dejson,
             )
         )
 
@@ -136,7 +153,14 @@ class AlteryxServerHook(BaseHook):
         if self._async_config is None:
             conn = await get_async_connection(self.alteryx_conn_id, self)
             extra = await get_async_extra_dejson(conn)
-            config = ServerConfig.from_connection(self.alteryx_conn_id, host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra)
+            config = ServerConfig.from_connection(
+                self.alteryx_conn_id,
+                host=conn.host,
+                port=conn.port,
+                login=conn.login,
+                password=conn.password,
+                extra=extra,
+            )
             self._async_config = self._register(config)
         return self._async_config
 
@@ -200,7 +224,9 @@ class AlteryxServerHook(BaseHook):
 
         return TOKENS.get(token_cache_key(config), fetch)
 
-    def _http(self, config: ServerConfig, call: ApiCall, token: Token | None) -> tuple[int, Mapping[str, str], bytes]:
+    def _http(
+        self, config: ServerConfig, call: ApiCall, token: Token | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
         import requests
         import urllib3
 
@@ -218,7 +244,9 @@ class AlteryxServerHook(BaseHook):
             ) as response:
                 body = BodyReader(call, response.headers, config.timeout)
                 # read1 returns what has arrived, so a trickled answer is caught by the reader's deadline.
-                for chunk in iter(lambda: response.raw.read1(BodyReader.CHUNK_BYTES, decode_content=True), b""):
+                for chunk in iter(
+                    lambda: response.raw.read1(BodyReader.CHUNK_BYTES, decode_content=True), b""
+                ):
                     body.add(chunk)
                 return response.status_code, response.headers, body.whole()
         except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as error:
@@ -257,11 +285,15 @@ class AlteryxServerHook(BaseHook):
     async def _atoken(self, config: ServerConfig) -> Token:
         async def fetch() -> Token:
             call = token_call(config)
-            return _remember(Token.from_answer(config, call, await self._arun(self._api(config).request(call))))
+            return _remember(
+                Token.from_answer(config, call, await self._arun(self._api(config).request(call)))
+            )
 
         return await TOKENS.aget(token_cache_key(config), fetch)
 
-    async def _ahttp(self, config: ServerConfig, call: ApiCall, token: Token | None) -> tuple[int, Mapping[str, str], bytes]:
+    async def _ahttp(
+        self, config: ServerConfig, call: ApiCall, token: Token | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
         import aiohttp
         import yarl
 
@@ -344,7 +376,9 @@ class AlteryxServerHook(BaseHook):
         request = JobRequest.build(workflow_id, questions, priority, worker_tag, credential_id)
         return self._run(self._api(self.config).run_workflow(request, claims))
 
-    def resume_creation(self, workflow_id: str, candidates: Sequence[str], *, claims: Claims = NO_CLAIMS) -> AlteryxJob | None:
+    def resume_creation(
+        self, workflow_id: str, candidates: Sequence[str], *, claims: Claims = NO_CLAIMS
+    ) -> AlteryxJob | None:
         """Examine again the candidates of an earlier ambiguous creation.
 
         :return: the candidate no other caller accounts for, or None when the earlier creation did not happen.
@@ -386,7 +420,9 @@ class AlteryxServerHook(BaseHook):
         """
         return self.get_job(job_id).messages
 
-    def download_job_output(self, job_id: str, output_id: str, output_format: str, path: str | os.PathLike[str]) -> str:
+    def download_job_output(
+        self, job_id: str, output_id: str, output_format: str, path: str | os.PathLike[str]
+    ) -> str:
         """Save one output of a finished job to ``path``: written whole or not at all.
 
         :param output_format: one of the output's formats, e.g. ``Csv``.
@@ -398,7 +434,9 @@ class AlteryxServerHook(BaseHook):
             self._run(self._api(self.config).download_job_output(job_id, output_id, output_format, sink))
         return str(path)
 
-    def wait_for_job(self, job_id: str, poll_interval: float = 10.0, timeout: float | None = None) -> AlteryxJob:
+    def wait_for_job(
+        self, job_id: str, poll_interval: float = 10.0, timeout: float | None = None
+    ) -> AlteryxJob:
         """Poll until the job finishes and return it, whatever its disposition.
 
         :param timeout: seconds to wait at most.
@@ -409,7 +447,11 @@ class AlteryxServerHook(BaseHook):
         poll_interval = seconds(poll_interval, "poll_interval", minimum=MIN_POLL_INTERVAL)
         timeout = optional_seconds(timeout, "timeout")
         deadline = None if timeout is None else time.time() + timeout
-        return self._run(self._api(self.config).wait_for_job(job_id, poll_interval=poll_interval, deadline=deadline, log=self.log))
+        return self._run(
+            self._api(self.config).wait_for_job(
+                job_id, poll_interval=poll_interval, deadline=deadline, log=self.log
+            )
+        )
 
     async def aget_job(self, job_id: str) -> AlteryxJob:
         """Async :meth:`get_job`.
@@ -427,7 +469,15 @@ class AlteryxServerHook(BaseHook):
         """
         return await self._arun(self._api(await self.aconfig()).cancel_job(job_id))
 
-    async def await_job(self, job_id: str, *, poll_interval: float, deadline: float | None, log: Log | None = None, coalesce: bool = True) -> AlteryxJob:
+    async def await_job(
+        self,
+        job_id: str,
+        *,
+        poll_interval: float,
+        deadline: float | None,
+        log: Log | None = None,
+        coalesce: bool = True,
+    ) -> AlteryxJob:
         """Async :meth:`wait_for_job`, with a wall-clock ``deadline`` (``time.time()``) as triggers carry it.
 
         :param coalesce: share one list request per workflow and interval with every other wait for
@@ -439,7 +489,9 @@ class AlteryxServerHook(BaseHook):
         poll_interval = seconds(poll_interval, "poll_interval", minimum=MIN_POLL_INTERVAL)
         log = log or self.log
         if coalesce:
-            return await job_watcher(await self.aconfig()).wait(self, job_id, poll_interval=poll_interval, deadline=deadline, log=log)
+            return await job_watcher(await self.aconfig()).wait(
+                self, job_id, poll_interval=poll_interval, deadline=deadline, log=log
+            )
         return await self.apoll_job(job_id, poll_interval=poll_interval, deadline=deadline, log=log)
 
     async def apoll_job(
@@ -460,7 +512,16 @@ class AlteryxServerHook(BaseHook):
         :raises AlteryxJobTimeoutError: the job was still unfinished at ``deadline``.
         """
         api = self._api(await self.aconfig())
-        return await self._arun(api.wait_for_job(job_id, poll_interval=poll_interval, deadline=deadline, log=log, schedule=schedule, progress=progress))
+        return await self._arun(
+            api.wait_for_job(
+                job_id,
+                poll_interval=poll_interval,
+                deadline=deadline,
+                log=log,
+                schedule=schedule,
+                progress=progress,
+            )
+        )
 
     async def alist_workflow_jobs(self, workflow_id: str, limit: int = 100) -> list[AlteryxJob]:
         """Async :meth:`list_workflow_jobs`.
@@ -493,8 +554,13 @@ class AlteryxServerHook(BaseHook):
         try:
             workflows = self.list_workflows()
         except Exception as error:  # the UI shows the text: never a traceback, never a secret
-            return False, str(error) if isinstance(error, AlteryxError) else scrub(f"{type(error).__name__}: {error}")
-        return True, f"Connected to Alteryx Server at {self.config.base_url} ({self.config.auth_type}); {len(workflows)} workflow(s) visible."
+            return False, str(error) if isinstance(error, AlteryxError) else scrub(
+                f"{type(error).__name__}: {error}"
+            )
+        return (
+            True,
+            f"Connected to Alteryx Server at {self.config.base_url} ({self.config.auth_type}); {len(workflows)} workflow(s) visible.",
+        )
 
 
 def check_hook_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -505,7 +571,9 @@ def check_hook_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     params = dict(params or {})
     unknown = sorted(set(params) - HOOK_PARAMS)
     if unknown:
-        raise AlteryxInputError(f"hook_params has unknown name(s) {', '.join(unknown)}; the hook takes {', '.join(sorted(HOOK_PARAMS))}.")
+        raise AlteryxInputError(
+            f"hook_params has unknown name(s) {', '.join(unknown)}; the hook takes {', '.join(sorted(HOOK_PARAMS))}."
+        )
     AlteryxServerHook(**params)  # the hook's own checks, with nothing sent
     return params
 
@@ -530,7 +598,11 @@ def _async_session(config: ServerConfig) -> aiohttp.ClientSession:
     key = (config.base_url, config.verify, config.timeout, config.pool_size)
     session = sessions.get(key)
     if session is None or session.closed:
-        tls: bool | ssl.SSLContext = config.verify if isinstance(config.verify, bool) else ssl.create_default_context(cafile=config.verify)
+        tls: bool | ssl.SSLContext = (
+            config.verify
+            if isinstance(config.verify, bool)
+            else ssl.create_default_context(cafile=config.verify)
+        )
         session = sessions[key] = aiohttp.ClientSession(
             # At most pool_size connections to the Server (config.DEFAULT_POOL_SIZE explains the number); more requests queue.
             connector=aiohttp.TCPConnector(ssl=tls, limit=config.pool_size, limit_per_host=config.pool_size),

@@ -142,11 +142,17 @@ class AlteryxApi:
 
     def _webapi_call(self, family: ApiFamily, method: str, path: str, **kwargs: Any) -> ApiCall:
         version = "/v3" if family is ApiFamily.V3 else "/v1"
-        return ApiCall(method, f"{self.config.base_url}{self.config.webapi_path}{version}{path}", family, **kwargs)
+        return ApiCall(
+            method, f"{self.config.base_url}{self.config.webapi_path}{version}{path}", family, **kwargs
+        )
 
     def _v1_call(self, method: str, path: str, **kwargs: Any) -> ApiCall:
         """A V1 endpoint on the API this auth type uses: legacy, or ``/webapi/v1`` (on every OAuth 2.0 Server)."""
-        return self._legacy_call(method, path, **kwargs) if self.legacy else self._webapi_call(ApiFamily.V1, method, path, **kwargs)
+        return (
+            self._legacy_call(method, path, **kwargs)
+            if self.legacy
+            else self._webapi_call(ApiFamily.V1, method, path, **kwargs)
+        )
 
     def job_url(self, job_id: str) -> str:
         """The job's REST resource."""
@@ -164,7 +170,9 @@ class AlteryxApi:
         """Call ``path`` on the newest API this connection can use: legacy for OAuth 1.0a, else V3 or ``/webapi/v1``."""
         if self.legacy:
             return (yield from self.request(self._legacy_call(method, path, **kwargs)))
-        v3, v1 = (self._webapi_call(family, method, path, **kwargs) for family in (ApiFamily.V3, ApiFamily.V1))
+        v3, v1 = (
+            self._webapi_call(family, method, path, **kwargs) for family in (ApiFamily.V3, ApiFamily.V1)
+        )
         return (yield from self._v3_else_v1(v3, v1))
 
     def _v3_else_v1(self, v3: ApiCall, v1: ApiCall) -> Operation[Any]:
@@ -181,7 +189,9 @@ class AlteryxApi:
                     raise
         answer = yield from self.request(v1)
         if self.capabilities.has_v3(self.config.capability_key):
-            self.log.info("Alteryx Server %s offers no V3 API to this key; using /webapi/v1", self.config.base_url)
+            self.log.info(
+                "Alteryx Server %s offers no V3 API to this key; using /webapi/v1", self.config.base_url
+            )
             self.capabilities.lacks_v3(self.config.capability_key)
         return answer
 
@@ -190,7 +200,9 @@ class AlteryxApi:
         try:
             return parse(data)
         except (KeyError, TypeError, ValueError, AttributeError) as problem:
-            raise unusable(f"{where} on {self.config.base_url}", what, f"{type(data).__name__} ({problem})") from None
+            raise unusable(
+                f"{where} on {self.config.base_url}", what, f"{type(data).__name__} ({problem})"
+            ) from None
 
     # ---- workflows ---------------------------------------------------------------------------
     def list_workflows(self) -> Operation[list[AlteryxWorkflow]]:
@@ -199,15 +211,21 @@ class AlteryxApi:
         if self.legacy:
             data = yield from self.request(subscription)
         else:
-            data = yield from self._v3_else_v1(self._webapi_call(ApiFamily.V3, "GET", "/workflows"), subscription)
+            data = yield from self._v3_else_v1(
+                self._webapi_call(ApiFamily.V3, "GET", "/workflows"), subscription
+            )
         return self._parse("a list of workflows", _workflows, data, "GET workflows")
 
     def get_workflow(self, workflow_id: str) -> Operation[AlteryxWorkflow]:
         workflow_id = server_id(workflow_id, "workflow_id")
         if not self.legacy and self.capabilities.has_v3(self.config.capability_key):
             try:
-                data = yield from self.request(self._webapi_call(ApiFamily.V3, "GET", f"/workflows/{workflow_id}"))
-                return self._parse("a workflow", AlteryxWorkflow.from_api, data, f"GET /workflows/{workflow_id}")
+                data = yield from self.request(
+                    self._webapi_call(ApiFamily.V3, "GET", f"/workflows/{workflow_id}")
+                )
+                return self._parse(
+                    "a workflow", AlteryxWorkflow.from_api, data, f"GET /workflows/{workflow_id}"
+                )
             except AlteryxApiError as error:
                 if not _v3_unavailable(error):
                     raise
@@ -215,7 +233,10 @@ class AlteryxApi:
         for workflow in (yield from self.list_workflows()):
             if workflow.id == workflow_id:
                 return workflow
-        raise AlteryxNotFoundError(f"Workflow {workflow_id} was not found on {self.config.base_url} (or the API key cannot see it)", status=404)
+        raise AlteryxNotFoundError(
+            f"Workflow {workflow_id} was not found on {self.config.base_url} (or the API key cannot see it)",
+            status=404,
+        )
 
     def find_workflow(self, name: str) -> Operation[AlteryxWorkflow]:
         """The one workflow the key can see whose name is ``name`` (exactly; else ignoring case and spaces).
@@ -224,21 +245,35 @@ class AlteryxApi:
         :raises AlteryxInputError: several have it; the error lists them (name, id, owner, version).
         """
         if not isinstance(name, str) or not name.strip():
-            raise AlteryxInputError(f"workflow_name is {name!r}; give the workflow's name as shown on the Server.")
+            raise AlteryxInputError(
+                f"workflow_name is {name!r}; give the workflow's name as shown on the Server."
+            )
         workflows = yield from self.list_workflows()
-        matches = [w for w in workflows if w.name == name] or [w for w in workflows if w.name.strip().casefold() == name.strip().casefold()]
+        matches = [w for w in workflows if w.name == name] or [
+            w for w in workflows if w.name.strip().casefold() == name.strip().casefold()
+        ]
         if len(matches) == 1:
             return matches[0]
         if matches:
             listed = "; ".join(str(w) for w in matches)
-            raise AlteryxInputError(f"{len(matches)} workflows are named {name!r}: {listed}. Pass the one you mean as workflow_id instead.")
+            raise AlteryxInputError(
+                f"{len(matches)} workflows are named {name!r}: {listed}. Pass the one you mean as workflow_id instead."
+            )
         known = ", ".join(sorted(repr(w.name) for w in workflows)[:20]) or "none"
-        raise AlteryxNotFoundError(f"No workflow named {name!r} is visible to this API key on {self.config.base_url}; visible: {known}.", status=404)
+        raise AlteryxNotFoundError(
+            f"No workflow named {name!r} is visible to this API key on {self.config.base_url}; visible: {known}.",
+            status=404,
+        )
 
     def get_workflow_questions(self, workflow_id: str) -> Operation[list[dict[str, Any]]]:
         workflow_id = server_id(workflow_id, "workflow_id")
         data = yield from self._newest_api("GET", f"/workflows/{workflow_id}/questions")
-        return self._parse("a list of questions", lambda d: [dict(q) for q in _items(d)], data, f"GET /workflows/{workflow_id}/questions")
+        return self._parse(
+            "a list of questions",
+            lambda d: [dict(q) for q in _items(d)],
+            data,
+            f"GET /workflows/{workflow_id}/questions",
+        )
 
     # ---- jobs --------------------------------------------------------------------------------
     def get_job(self, job_id: str) -> Operation[AlteryxJob]:
@@ -252,7 +287,10 @@ class AlteryxApi:
         params = {"sortField": "createdate", "direction": "desc", "offset": "0", "limit": str(limit)}
         data = yield from self._newest_api("GET", f"/workflows/{workflow_id}/jobs", params=params)
         return self._parse(
-            "a list of jobs", lambda d: [_of_workflow(AlteryxJob.from_api(item), workflow_id) for item in _items(d)], data, f"GET /workflows/{workflow_id}/jobs"
+            "a list of jobs",
+            lambda d: [_of_workflow(AlteryxJob.from_api(item), workflow_id) for item in _items(d)],
+            data,
+            f"GET /workflows/{workflow_id}/jobs",
         )
 
     def run_workflow(self, request: JobRequest, claims: Claims = NO_CLAIMS) -> Operation[AlteryxJob]:
@@ -271,7 +309,13 @@ class AlteryxApi:
             while not self.ledger.has_turn(key, ticket):
                 yield Sleep(TURN_POLL_SECONDS)
             creation = self._create_call(request)  # which call it is (a creation), for the retry decisions
-            job = yield from with_retries(creation, lambda: self._create_once(request, claims), self.retry_policy, self.log, self.clock.monotonic)
+            job = yield from with_retries(
+                creation,
+                lambda: self._create_once(request, claims),
+                self.retry_policy,
+                self.log,
+                self.clock.monotonic,
+            )
             self.ledger.record(key, job.id)
             return job
         finally:
@@ -280,7 +324,9 @@ class AlteryxApi:
     def _check_question_names(self, request: JobRequest) -> Operation[None]:
         if not request.answers:
             return
-        valid = [str(q.get("name", "")) for q in (yield from self.get_workflow_questions(request.workflow_id))]
+        valid = [
+            str(q.get("name", "")) for q in (yield from self.get_workflow_questions(request.workflow_id))
+        ]
         unknown = [a["name"] for a in request.answers if a["name"] not in valid]
         if unknown:
             raise AlteryxInputError(
@@ -318,17 +364,33 @@ class AlteryxApi:
             job = yield from self._reconcile(request.workflow_id, known, claims, error)
             if job is not None:
                 return job
-            error.received = Received.NO  # reconciled: the Server did not act on it, so the retry loop may send it again
+            error.received = (
+                Received.NO
+            )  # reconciled: the Server did not act on it, so the retry loop may send it again
             raise
-        return _of_workflow(self._parse("the created job", AlteryxJob.from_api, data, f"{call.method} {call.url}"), request.workflow_id)
+        return _of_workflow(
+            self._parse("the created job", AlteryxJob.from_api, data, f"{call.method} {call.url}"),
+            request.workflow_id,
+        )
 
-    def _explain_refusal(self, request: JobRequest, refused: AlteryxBadRequestError) -> Operation[AlteryxBadRequestError]:
+    def _explain_refusal(
+        self, request: JobRequest, refused: AlteryxBadRequestError
+    ) -> Operation[AlteryxBadRequestError]:
         """A 400 to a creation, with the workflow's questions listed: the usual cause is a missing or wrong answer."""
-        names = [str(q.get("name", "")) for q in (yield from self.get_workflow_questions(request.workflow_id))]
+        names = [
+            str(q.get("name", "")) for q in (yield from self.get_workflow_questions(request.workflow_id))
+        ]
         hint = f" The workflow's questions are: {', '.join(names)}." if names else ""
-        return AlteryxBadRequestError(f"{refused}{hint}", status=refused.status, server_message=refused.server_message, model_state=refused.model_state)
+        return AlteryxBadRequestError(
+            f"{refused}{hint}",
+            status=refused.status,
+            server_message=refused.server_message,
+            model_state=refused.model_state,
+        )
 
-    def _reconcile(self, workflow_id: str, known: set[str], claims: Claims, error: AlteryxError) -> Operation[AlteryxJob | None]:
+    def _reconcile(
+        self, workflow_id: str, known: set[str], claims: Claims, error: AlteryxError
+    ) -> Operation[AlteryxJob | None]:
         """After a creation that may have reached the Server: the job it created, or None when it surely created none.
 
         :param known: the workflow's jobs listed just before the creation was sent.
@@ -340,25 +402,39 @@ class AlteryxApi:
         looks_needed = 2 if isinstance(error, AlteryxConnectionError) else 1
         looks, announced = 0, False
         while True:
-            appeared = [job.id for job in (yield from self.list_workflow_jobs(workflow_id)) if job.id not in known]
+            appeared = [
+                job.id for job in (yield from self.list_workflow_jobs(workflow_id)) if job.id not in known
+            ]
             looks += 1
-            mine, unaccounted = attribute(appeared, self.ledger.created(key) | claims.taken(), claims.contested())
+            mine, unaccounted = attribute(
+                appeared, self.ledger.created(key) | claims.taken(), claims.contested()
+            )
             settled = looks >= looks_needed
             if claims.shared and not announced and (mine or unaccounted):
                 # Say what this caller holds before deciding, so that two callers never both take one job.
                 claims.announce(unaccounted or [str(mine)])
                 announced = True
             elif mine is not None:
-                self.log.warning("The Server's answer to creating a job was lost (%s); adopting job %s, which that request created", error, mine)
+                self.log.warning(
+                    "The Server's answer to creating a job was lost (%s); adopting job %s, which that request created",
+                    error,
+                    mine,
+                )
                 return _of_workflow((yield from self.get_job(mine)), workflow_id)
             elif not unaccounted and settled:
-                self.log.warning("Creating a job for workflow %s failed before the Server acted on it (%s); sending it again", workflow_id, error)
+                self.log.warning(
+                    "Creating a job for workflow %s failed before the Server acted on it (%s); sending it again",
+                    workflow_id,
+                    error,
+                )
                 return None
             elif settled and self.clock.monotonic() >= give_up:
                 raise _ambiguous(workflow_id, unaccounted, error)
             yield Sleep(CLAIM_POLL_SECONDS)
 
-    def resume_creation(self, workflow_id: str, candidates: Sequence[str], claims: Claims = NO_CLAIMS) -> Operation[AlteryxJob | None]:
+    def resume_creation(
+        self, workflow_id: str, candidates: Sequence[str], claims: Claims = NO_CLAIMS
+    ) -> Operation[AlteryxJob | None]:
         """Examine again the candidates of an earlier ambiguous creation (a retry's first step).
 
         :return: the one candidate nobody else accounts for; None when all belong to others (the earlier
@@ -366,9 +442,16 @@ class AlteryxApi:
         :raises AlteryxAmbiguousJobError: it is still ambiguous.
         """
         workflow_id = server_id(workflow_id, "workflow_id")
-        mine, unaccounted = attribute(list(candidates), self.ledger.created((self.config.server_key, workflow_id)) | claims.taken(), claims.contested())
+        mine, unaccounted = attribute(
+            list(candidates),
+            self.ledger.created((self.config.server_key, workflow_id)) | claims.taken(),
+            claims.contested(),
+        )
         if mine is not None:
-            self.log.info("Job %s, a candidate of the earlier try's lost creation, belongs to no other caller: adopting it", mine)
+            self.log.info(
+                "Job %s, a candidate of the earlier try's lost creation, belongs to no other caller: adopting it",
+                mine,
+            )
             return _of_workflow((yield from self.get_job(mine)), workflow_id)
         if unaccounted:
             raise _ambiguous(workflow_id, unaccounted, None)
@@ -391,7 +474,9 @@ class AlteryxApi:
                 f"Cannot cancel job {job_id}: the legacy API (OAuth 1.0a) has no cancel endpoint. Cancel it in the Gallery's Jobs page."
             )
         try:
-            yield from self.request(self._webapi_call(ApiFamily.V3, "DELETE", f"/jobs/{job_id}", kind=CallKind.REPEATABLE))
+            yield from self.request(
+                self._webapi_call(ApiFamily.V3, "DELETE", f"/jobs/{job_id}", kind=CallKind.REPEATABLE)
+            )
         except AlteryxApiError as error:
             if error.status not in (400, 404, 405):
                 raise
@@ -406,10 +491,20 @@ class AlteryxApi:
         # Any 2xx means accepted; the job's state is read back rather than trusted from the answer's shape.
         return (yield from self.get_job(job_id))
 
-    def download_job_output(self, job_id: str, output_id: str, output_format: str, sink: IO[bytes]) -> Operation[None]:
+    def download_job_output(
+        self, job_id: str, output_id: str, output_format: str, sink: IO[bytes]
+    ) -> Operation[None]:
         """Stream one output of a job into ``sink`` (started again from its beginning if a try fails)."""
         job_id, output_id = server_id(job_id, "job_id"), server_id(output_id, "output_id")
-        yield from self.request(self._v1_call("GET", f"/jobs/{job_id}/output/{output_id}", params={"format": output_format}, expect="bytes", sink=sink))
+        yield from self.request(
+            self._v1_call(
+                "GET",
+                f"/jobs/{job_id}/output/{output_id}",
+                params={"format": output_format},
+                expect="bytes",
+                sink=sink,
+            )
+        )
 
     def wait_for_job(
         self,
@@ -445,7 +540,10 @@ class AlteryxApi:
             if job.is_terminal:
                 return job
             if ends is not None and schedule.clock() >= ends:
-                raise AlteryxJobTimeoutError(f"Job {job_id} was still {job.status} when its time ran out ({progress.elapsed()} waited)", job)
+                raise AlteryxJobTimeoutError(
+                    f"Job {job_id} was still {job.status} when its time ran out ({progress.elapsed()} waited)",
+                    job,
+                )
 
     # ---- schedules ---------------------------------------------------------------------------
     def list_schedules(self) -> Operation[list[dict[str, Any]]]:
@@ -454,7 +552,9 @@ class AlteryxApi:
         :raises AlteryxUnsupportedError: the connection uses the legacy API, or the Server has no V3 schedules (before 2023.1).
         """
         data = yield from self._schedules("")
-        return self._parse("a list of schedules", lambda d: [dict(item) for item in _items(d)], data, "GET /schedules")
+        return self._parse(
+            "a list of schedules", lambda d: [dict(item) for item in _items(d)], data, "GET /schedules"
+        )
 
     def get_schedule(self, schedule_id: str) -> Operation[dict[str, Any]]:
         """One schedule in full (``ScheduleView``: iteration, priority, workerTag, enabled...).
@@ -469,13 +569,17 @@ class AlteryxApi:
     def _schedules(self, path: str) -> Operation[Any]:
         unsupported = "Reading schedules needs the V3 API (Alteryx Server 2023.1 and later, OAuth 2.0)"
         if self.legacy:
-            raise AlteryxUnsupportedError(f"{unsupported}; this connection uses the legacy API (auth_type oauth1). Use an OAuth 2.0 API key.")
+            raise AlteryxUnsupportedError(
+                f"{unsupported}; this connection uses the legacy API (auth_type oauth1). Use an OAuth 2.0 API key."
+            )
         try:
             return (yield from self.request(self._webapi_call(ApiFamily.V3, "GET", f"/schedules{path}")))
         except AlteryxNotFoundError:
             if path:
                 raise
-            raise AlteryxUnsupportedError(f"{unsupported}; {self.config.base_url} answered 404 to GET /v3/schedules.") from None
+            raise AlteryxUnsupportedError(
+                f"{unsupported}; {self.config.base_url} answered 404 to GET /v3/schedules."
+            ) from None
 
 
 class PollSchedule:
@@ -492,7 +596,13 @@ class PollSchedule:
     :param offset: seconds to the first slot, instead of the one drawn from ``key``.
     """
 
-    def __init__(self, interval: float, key: str, clock: Callable[[], float] = time.monotonic, offset: float | None = None) -> None:
+    def __init__(
+        self,
+        interval: float,
+        key: str,
+        clock: Callable[[], float] = time.monotonic,
+        offset: float | None = None,
+    ) -> None:
         self.interval = interval
         self.clock = clock
         self.due = clock() + (spread(key, interval) if offset is None else offset)
@@ -552,10 +662,18 @@ class JobProgress:
             self.log.info("Alteryx job %s finished: %s, after %s", self.job_id, job.outcome, self.elapsed())
         elif job.status != self.status:
             if self.status is not None:
-                self.log.info("Alteryx job %s was %s for %s, now %s", self.job_id, self.status, self.elapsed(self.since), job.status)
+                self.log.info(
+                    "Alteryx job %s was %s for %s, now %s",
+                    self.job_id,
+                    self.status,
+                    self.elapsed(self.since),
+                    job.status,
+                )
             self.last_log = moment
         elif moment - self.last_log >= PROGRESS_EVERY_SECONDS:
-            self.log.info("Alteryx job %s still %s after %s", self.job_id, job.status, self.elapsed(self.since))
+            self.log.info(
+                "Alteryx job %s still %s after %s", self.job_id, job.status, self.elapsed(self.since)
+            )
             self.last_log = moment
         if job.status != self.status:
             self.status, self.since = job.status, moment
@@ -616,7 +734,9 @@ def _workflows(data: Any) -> list[AlteryxWorkflow]:
     return [AlteryxWorkflow.from_api(item) for item in _items(data)]
 
 
-def _ambiguous(workflow_id: str, candidates: Sequence[str], error: AlteryxError | None) -> AlteryxAmbiguousJobError:
+def _ambiguous(
+    workflow_id: str, candidates: Sequence[str], error: AlteryxError | None
+) -> AlteryxAmbiguousJobError:
     cause = f" after {error}" if error is not None else ""
     return AlteryxAmbiguousJobError(
         f"Creating a job for workflow {workflow_id} may have succeeded{cause}, but its answer was lost and the job cannot be told apart from "

@@ -36,7 +36,12 @@ def oauth1_headers(config: ServerConfig, call: ApiCall) -> dict[str, str]:
     from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER
     from oauthlib.oauth1 import Client as OAuth1Client
 
-    client = OAuth1Client(config.api_key, client_secret=config.api_secret, signature_method=SIGNATURE_HMAC_SHA1, signature_type=SIGNATURE_TYPE_AUTH_HEADER)
+    client = OAuth1Client(
+        config.api_key,
+        client_secret=config.api_secret,
+        signature_method=SIGNATURE_HMAC_SHA1,
+        signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+    )
     _, headers, _ = client.sign(call.full_url, http_method=call.method)
     return dict(headers)
 
@@ -45,8 +50,18 @@ def token_call(config: ServerConfig) -> ApiCall:
     """The client-credentials token request, with the credentials as form fields."""
     from oauthlib.oauth2 import BackendApplicationClient
 
-    body = BackendApplicationClient(client_id=config.api_key).prepare_request_body(include_client_id=True, client_secret=config.api_secret)
-    return ApiCall("POST", config.token_url, ApiFamily.TOKEN, kind=CallKind.REPEATABLE, form=dict(parse_qsl(body)), expect="bytes", authenticated=False)
+    body = BackendApplicationClient(client_id=config.api_key).prepare_request_body(
+        include_client_id=True, client_secret=config.api_secret
+    )
+    return ApiCall(
+        "POST",
+        config.token_url,
+        ApiFamily.TOKEN,
+        kind=CallKind.REPEATABLE,
+        form=dict(parse_qsl(body)),
+        expect="bytes",
+        authenticated=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -66,17 +81,25 @@ class Token:
         from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 
         try:
-            parsed = BackendApplicationClient(client_id=config.api_key).parse_request_body_response(body.decode("utf-8-sig"))
+            parsed = BackendApplicationClient(client_id=config.api_key).parse_request_body_response(
+                body.decode("utf-8-sig")
+            )
             lifetime = float(parsed.get("expires_in") or DEFAULT_TOKEN_LIFETIME_SECONDS)
             value = str(parsed["access_token"])
         except (OAuth2Error, KeyError, TypeError, ValueError, UnicodeDecodeError) as problem:
-            raise call.unusable("a JSON token answer with access_token and expires_in", type(problem).__name__, body=body) from None
+            raise call.unusable(
+                "a JSON token answer with access_token and expires_in", type(problem).__name__, body=body
+            ) from None
         if not lifetime > 0:
             raise call.unusable("a positive expires_in", f"expires_in {lifetime:g}", body=body)
         register_secret(value)
         now = time.monotonic() if now is None else now
         lead = min(MAX_REFRESH_LEAD_SECONDS, lifetime * REFRESH_SHARE)
-        return cls(value=value, refresh_at=now + lifetime - lead, expires_at=now + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 10))
+        return cls(
+            value=value,
+            refresh_at=now + lifetime - lead,
+            expires_at=now + lifetime - min(EXPIRY_MARGIN_SECONDS, lifetime / 10),
+        )
 
 
 CacheKey = tuple[str, str, str]  # (token URL, API key, digest of the API secret)
@@ -103,7 +126,9 @@ class TokenCache:
         self._tokens: dict[CacheKey, Token] = {}
         self._guard = threading.Lock()
         self._thread_fetches: dict[CacheKey, concurrent.futures.Future[Token]] = {}
-        self._loop_fetches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[CacheKey, asyncio.Future[Token]]] = weakref.WeakKeyDictionary()
+        self._loop_fetches: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[CacheKey, asyncio.Future[Token]]
+        ] = weakref.WeakKeyDictionary()
 
     def _cached(self, key: CacheKey) -> tuple[Token | None, bool]:
         """The token to use now (None if none is valid) and whether a refresh is due."""
@@ -153,7 +178,9 @@ class TokenCache:
             try:
                 return await asyncio.shield(pending)
             except asyncio.CancelledError:
-                if pending.cancelled():  # the caller that was fetching was cancelled, not this one: fetch here
+                if (
+                    pending.cancelled()
+                ):  # the caller that was fetching was cancelled, not this one: fetch here
                     return await self.aget(key, fetch)
                 raise
         pending = fetches[key] = asyncio.get_running_loop().create_future()

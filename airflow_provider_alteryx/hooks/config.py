@@ -52,7 +52,14 @@ class ServerConfig:
 
     @classmethod
     def from_connection(
-        cls, conn_id: str, *, host: str | None, port: int | None, login: str | None, password: str | None, extra: Mapping[str, Any]
+        cls,
+        conn_id: str,
+        *,
+        host: str | None,
+        port: int | None,
+        login: str | None,
+        password: str | None,
+        extra: Mapping[str, Any],
     ) -> ServerConfig:
         """Check a connection's fields and build the config, naming the field and the fix on any problem.
 
@@ -103,7 +110,9 @@ class ServerConfig:
         return f"{self.base_url}{self.webapi_path}/oauth2/token"
 
     def workflow_url(self, workflow_id: str) -> str:
-        return self.workflow_url_template.format(gallery_url=self.gallery_url, base_url=self.base_url, workflow_id=workflow_id)
+        return self.workflow_url_template.format(
+            gallery_url=self.gallery_url, base_url=self.base_url, workflow_id=workflow_id
+        )
 
 
 def _base_url(host: str | None, port: int | None, bad: Problem) -> tuple[str, bool]:
@@ -121,7 +130,9 @@ def _base_url(host: str | None, port: int | None, bad: Problem) -> tuple[str, bo
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise bad(f"the host {host!r} is not a URL like https://alteryx.example.com")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise bad(f"the host {host!r} has a path; put only scheme, host and port there and use the webapi_path and gallery_path extras")
+        raise bad(
+            f"the host {host!r} has a path; put only scheme, host and port there and use the webapi_path and gallery_path extras"
+        )
     if port and parts.port is None:
         base_url = f"{base_url}:{port}"
     return base_url, scheme_assumed
@@ -131,7 +142,9 @@ def _auth_type(value: Any, bad: Problem) -> AuthType:
     try:
         return AuthType(str(value or AuthType.OAUTH2).strip().lower())
     except ValueError:
-        raise bad(f'extra auth_type is {value!r}; use "oauth2" (Server 2021.4 and later) or "oauth1" (up to 2021.4)') from None
+        raise bad(
+            f'extra auth_type is {value!r}; use "oauth2" (Server 2021.4 and later) or "oauth1" (up to 2021.4)'
+        ) from None
 
 
 def _timeout(value: Any, bad: Problem) -> float:
@@ -162,7 +175,9 @@ def pool_size_of(value: Any, name: str) -> int:
     except ValueError:
         size = 0
     if not 1 <= size <= MAX_POOL_SIZE:
-        raise AlteryxInputError(f"{name} is {value!r}; use a whole number of connections from 1 to {MAX_POOL_SIZE} (default {DEFAULT_POOL_SIZE})")
+        raise AlteryxInputError(
+            f"{name} is {value!r}; use a whole number of connections from 1 to {MAX_POOL_SIZE} (default {DEFAULT_POOL_SIZE})"
+        )
     return size
 
 
@@ -180,5 +195,7 @@ def _verify(value: Any, bad: Problem) -> bool | str:
     if text.lower() in ("false", "0", "no"):
         return False
     if not Path(text).is_file():
-        raise bad(f"extra verify is {value!r}, which is neither true/false nor an existing file; use true, false, or the path of a CA bundle (PEM)")
+        raise bad(
+            f"extra verify is {value!r}, which is neither true/false nor an existing file; use true, false, or the path of a CA bundle (PEM)"
+        )
     return text

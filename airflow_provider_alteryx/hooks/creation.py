@@ -165,7 +165,9 @@ class CreationLedger:
 LEDGER = CreationLedger()
 
 
-def attribute(candidates: Sequence[str], taken: set[str], contested: set[str]) -> tuple[str | None, list[str]]:
+def attribute(
+    candidates: Sequence[str], taken: set[str], contested: set[str]
+) -> tuple[str | None, list[str]]:
     """Which of ``candidates`` (jobs that appeared since a creation started) is the creation's own.
 
     :return: ``(job id, [])`` when exactly one is unaccounted for and nobody else holds it; ``(None, [])``

@@ -19,7 +19,9 @@ from airflow_provider_alteryx.hooks.steps import ApiCall
 _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
-def connection_failure(call: ApiCall, config: ServerConfig, error: BaseException, *, connecting: bool) -> AlteryxConnectionError:
+def connection_failure(
+    call: ApiCall, config: ServerConfig, error: BaseException, *, connecting: bool
+) -> AlteryxConnectionError:
     """The error for a request that got no usable answer.
 
     :param connecting: the failure happened before the request was sent (connect timeout, refused,
@@ -34,7 +36,11 @@ def connection_failure(call: ApiCall, config: ServerConfig, error: BaseException
         received, retryable = Received.NO, False
     elif dns is not None:
         missing = dns.errno in _NO_SUCH_NAME
-        hint = "The host name does not exist: check the connection's host." if missing else "The host name could not be resolved for now."
+        hint = (
+            "The host name does not exist: check the connection's host."
+            if missing
+            else "The host name could not be resolved for now."
+        )
         received, retryable = Received.NO, not missing
     elif refused or connecting:
         hint = "Nothing answered at that address: check the connection's host and port, and that the Server is up."
@@ -62,6 +68,11 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), getattr(current, "os_error", None)]
+        linked = [
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+            getattr(current, "os_error", None),
+        ]
         linked += [arg for arg in current.args if isinstance(arg, BaseException)]
         pending += [e for e in linked if isinstance(e, BaseException)]

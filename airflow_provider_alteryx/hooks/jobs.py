@@ -25,7 +25,9 @@ def parse_priority(value: Any) -> Priority:
     for priority in Priority:
         if isinstance(value, str) and value.strip().lower() == priority.value.lower():
             return priority
-    raise AlteryxInputError(f"priority is {describe(value)}; use one of {', '.join(p.value for p in Priority)}.")
+    raise AlteryxInputError(
+        f"priority is {describe(value)}; use one of {', '.join(p.value for p in Priority)}."
+    )
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,11 @@ class JobRequest:
         if family is not ApiFamily.V3:
             given = [name for name in self.V3_ONLY if getattr(self, name)]
             if given:
-                where = "the legacy API (OAuth 1.0a)" if family is ApiFamily.LEGACY else "this Server version (no V3 jobs API; 2022.1 or older)"
+                where = (
+                    "the legacy API (OAuth 1.0a)"
+                    if family is ApiFamily.LEGACY
+                    else "this Server version (no V3 jobs API; 2022.1 or older)"
+                )
                 raise AlteryxUnsupportedError(
                     f"{' and '.join(given)} cannot be set through {where}: only the V3 jobs API (Server 2023.1 and later, OAuth 2.0) takes them. "
                     "Remove them or upgrade the Server."
@@ -89,7 +95,13 @@ class JobRequest:
             return body
         body["priority"] = self.priority.value
         if family is ApiFamily.V3:
-            body.update({api_name: getattr(self, name) for name, api_name in self.V3_ONLY.items() if getattr(self, name)})
+            body.update(
+                {
+                    api_name: getattr(self, name)
+                    for name, api_name in self.V3_ONLY.items()
+                    if getattr(self, name)
+                }
+            )
         return body
 
 
@@ -106,7 +118,9 @@ def normalize_questions(questions: Questions | None) -> tuple[dict[str, str], ..
     answers: dict[str, str] = {}
     for name, value in _pairs(questions):
         if not isinstance(name, str) or not name:
-            raise AlteryxInputError(f"questions: question names must be non-empty strings, got {describe(name)}.")
+            raise AlteryxInputError(
+                f"questions: question names must be non-empty strings, got {describe(name)}."
+            )
         if name in answers:
             raise AlteryxInputError(f"questions: {name!r} is given twice; give each question once.")
         answers[name] = _answer(name, value)
@@ -125,7 +139,9 @@ def _pairs(questions: Any) -> list[tuple[Any, Any]]:
                 )
             pairs.append((item["name"], item.get("value")))
         return pairs
-    raise AlteryxInputError(f"questions is {describe(questions)}; pass a dict {{name: value}} or a list of {{'name': ..., 'value': ...}}.")
+    raise AlteryxInputError(
+        f"questions is {describe(questions)}; pass a dict {{name: value}} or a list of {{'name': ..., 'value': ...}}."
+    )
 
 
 def _answer(name: str, value: Any) -> str:
@@ -141,4 +157,6 @@ def _answer(name: str, value: Any) -> str:
         raise AlteryxInputError(
             f'questions: the value of {name!r} is None. Leave the question out to use the workflow\'s default, or pass "" to send an empty answer.'
         )
-    raise AlteryxInputError(f"questions: the value of {name!r} is {describe(value)}; the Server takes a string, number, boolean or date.")
+    raise AlteryxInputError(
+        f"questions: the value of {name!r} is {describe(value)}; the Server takes a string, number, boolean or date."
+    )

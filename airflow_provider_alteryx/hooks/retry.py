@@ -47,7 +47,9 @@ class RetryPolicy:
         :raises AlteryxInputError: a value that cannot work, named as the hook's parameter.
         """
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-            raise AlteryxInputError(f"retry_limit is {describe(attempts)}; use a whole number of tries >= 1 (the first try included).")
+            raise AlteryxInputError(
+                f"retry_limit is {describe(attempts)}; use a whole number of tries >= 1 (the first try included)."
+            )
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay < math.inf:
             raise AlteryxInputError(f"retry_delay is {describe(delay)}; use a finite number of seconds >= 0.")
         return cls(attempts=attempts, delay=float(delay), budget=seconds(budget, "retry_budget"))
@@ -91,7 +93,11 @@ class Retries:
     def next_wait(self, error: AlteryxError) -> float | None:
         """Seconds to wait before the next try, or None when the tries or the time budget are spent."""
         retry_after: Any = getattr(error, "retry_after", None)
-        wait = min(float(retry_after), self.policy.max_delay) if retry_after is not None else float(self._backoff(self._state))
+        wait = (
+            min(float(retry_after), self.policy.max_delay)
+            if retry_after is not None
+            else float(self._backoff(self._state))
+        )
         spent = self.clock() - self.started
         if self._state.attempt_number >= self.policy.attempts or spent + wait >= self.policy.budget:
             return None
@@ -99,7 +105,13 @@ class Retries:
         return wait
 
 
-def with_retries(call: ApiCall, attempt: Callable[[], Operation[T]], policy: RetryPolicy, log: Log, clock: Callable[[], float]) -> Operation[T]:
+def with_retries(
+    call: ApiCall,
+    attempt: Callable[[], Operation[T]],
+    policy: RetryPolicy,
+    log: Log,
+    clock: Callable[[], float],
+) -> Operation[T]:
     """Run ``attempt`` (one try of ``call``) until it succeeds or its failure is final; waits are yielded as Sleep.
 
     No retry state is allocated unless a try fails: the common path costs nothing extra.
@@ -116,5 +128,13 @@ def with_retries(call: ApiCall, attempt: Callable[[], Operation[T]], policy: Ret
             wait = retries.next_wait(error)
             if wait is None:
                 raise
-            log.warning("Alteryx request %s %s failed (try %d of %d), retrying in %.1f s: %s", call.method, call.url, failed_try, policy.attempts, wait, error)
+            log.warning(
+                "Alteryx request %s %s failed (try %d of %d), retrying in %.1f s: %s",
+                call.method,
+                call.url,
+                failed_try,
+                policy.attempts,
+                wait,
+                error,
+            )
             yield Sleep(wait)

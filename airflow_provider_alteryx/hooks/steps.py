@@ -15,7 +15,12 @@ from typing import IO, Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
 from airflow_provider_alteryx.constants import ApiFamily, CallKind
-from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxProtocolError, error_from_response, excerpt
+from airflow_provider_alteryx.exceptions import (
+    AlteryxError,
+    AlteryxProtocolError,
+    error_from_response,
+    excerpt,
+)
 
 T = TypeVar("T")
 # The largest JSON answer read into memory. Real job and list answers are a few kilobytes to a few
@@ -65,7 +70,9 @@ class ApiCall:
         """The largest body the driver takes for this call."""
         return MAX_JSON_BYTES if self.expect == "json" else MAX_OUTPUT_BYTES
 
-    def unusable(self, expected: str, found: str, *, status: int | None = None, body: bytes = b"") -> AlteryxProtocolError:
+    def unusable(
+        self, expected: str, found: str, *, status: int | None = None, body: bytes = b""
+    ) -> AlteryxProtocolError:
         """The error for an answer to this call that the provider cannot use, saying what was expected."""
         http = f", HTTP {status}" if status is not None else ""
         return unusable(f"{self.method} {self.url} ({self.family}{http})", expected, found, body)
@@ -91,7 +98,13 @@ class BodyReader:
 
     CHUNK_BYTES = 64 * 1024
 
-    def __init__(self, call: ApiCall, headers: Mapping[str, str], timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        call: ApiCall,
+        headers: Mapping[str, str],
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.call = call
         self.clock = clock
         self.deadline = clock() + timeout
@@ -116,8 +129,12 @@ class BodyReader:
         self.size += len(chunk)
         if self.size > self.limit:
             raise self._too_large(f"more than {self.limit} bytes")
-        if self.sink is None and self.clock() > self.deadline:  # a streamed download may take as long as it needs
-            raise TimeoutError(f"the answer's body took longer than the connection's timeout of {self.timeout:g} s")
+        if (
+            self.sink is None and self.clock() > self.deadline
+        ):  # a streamed download may take as long as it needs
+            raise TimeoutError(
+                f"the answer's body took longer than the connection's timeout of {self.timeout:g} s"
+            )
         if self.sink is not None:
             self.sink.write(chunk)
         else:
@@ -177,4 +194,6 @@ def read_answer(call: ApiCall, status: int, headers: Mapping[str, str], body: by
         return json.loads(text) if text.strip() else None
     except ValueError:
         content_type = headers.get("Content-Type", "no content type").split(";")[0]
-        raise call.unusable("JSON", f"{len(body)} bytes of {content_type} that is not valid JSON", status=status, body=body) from None
+        raise call.unusable(
+            "JSON", f"{len(body)} bytes of {content_type} that is not valid JSON", status=status, body=body
+        ) from None

@@ -79,7 +79,9 @@ class WorkflowFeed:
     :param clock: a monotonic clock.
     """
 
-    def __init__(self, hook: AlteryxServerHook, workflow_id: str, interval: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, hook: AlteryxServerHook, workflow_id: str, interval: float, clock: Callable[[], float]
+    ) -> None:
         self.hook = hook
         self.workflow_id = workflow_id
         self.interval = interval
@@ -97,7 +99,9 @@ class WorkflowFeed:
             return
         self.watches.setdefault(watch.job.id, set()).add(watch)
         if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._run(), name=f"alteryx-feed-{self.workflow_id}")
+            self.task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"alteryx-feed-{self.workflow_id}"
+            )
 
     def remove(self, watch: _Watch) -> None:
         watches = self.watches.get(watch.job.id)
@@ -137,12 +141,19 @@ class WorkflowFeed:
                 jobs = await self._list(page)
             except AlteryxError as error:
                 self.unlistable = not is_retryable(error)
-                self.hook.log.warning("Cannot list the jobs of Alteryx workflow %s (%s); each job is read on its own instead", self.workflow_id, error)
+                self.hook.log.warning(
+                    "Cannot list the jobs of Alteryx workflow %s (%s); each job is read on its own instead",
+                    self.workflow_id,
+                    error,
+                )
                 self._fall_back_all()
                 return False
             except Exception:
                 # A bug here must not leave every wait on this workflow hanging: they go on alone.
-                self.hook.log.exception("Watching the jobs of Alteryx workflow %s failed; each job is read on its own instead", self.workflow_id)
+                self.hook.log.exception(
+                    "Watching the jobs of Alteryx workflow %s failed; each job is read on its own instead",
+                    self.workflow_id,
+                )
                 self._fall_back_all()
                 return False
             for woken, wake in enumerate(self.dispatch(jobs), 1):
@@ -195,7 +206,9 @@ class JobWatcher:
         self.clock = clock
         self.feeds: dict[tuple[str, float], WorkflowFeed] = {}
 
-    async def wait(self, hook: AlteryxServerHook, job_id: str, *, poll_interval: float, deadline: float | None, log: Log) -> AlteryxJob:
+    async def wait(
+        self, hook: AlteryxServerHook, job_id: str, *, poll_interval: float, deadline: float | None, log: Log
+    ) -> AlteryxJob:
         """Wait until the job finishes and return it read in full.
 
         At the job's slot of the interval, the wait joins its workflow's feed: through the feed's last
@@ -213,7 +226,11 @@ class JobWatcher:
         if feed is None or job is None or job.is_terminal:
             # Not listed by a feed yet: read it, which names its workflow (unless the Server leaves appId null).
             job = await hook.aget_job(job_id)
-            feed = None if job.is_terminal or job.workflow_id is None else self._feed(hook, job.workflow_id, poll_interval)
+            feed = (
+                None
+                if job.is_terminal or job.workflow_id is None
+                else self._feed(hook, job.workflow_id, poll_interval)
+            )
         progress.saw(job)
         if job.is_terminal:
             return job
@@ -221,7 +238,14 @@ class JobWatcher:
             finished = await self._follow(hook, feed, job, progress, ends)
             if finished is not None:
                 return finished
-        return await hook.apoll_job(job_id, poll_interval=poll_interval, deadline=deadline, log=log, schedule=schedule, progress=progress)
+        return await hook.apoll_job(
+            job_id,
+            poll_interval=poll_interval,
+            deadline=deadline,
+            log=log,
+            schedule=schedule,
+            progress=progress,
+        )
 
     def _listed(self, job_id: str, interval: float) -> tuple[WorkflowFeed | None, AlteryxJob | None]:
         """The running feed (of this interval) whose last list showed the job, and the job as listed."""
@@ -231,7 +255,14 @@ class JobWatcher:
                 return feed, job
         return None, None
 
-    async def _follow(self, hook: AlteryxServerHook, feed: WorkflowFeed, job: AlteryxJob, progress: JobProgress, ends: float | None) -> AlteryxJob | None:
+    async def _follow(
+        self,
+        hook: AlteryxServerHook,
+        feed: WorkflowFeed,
+        job: AlteryxJob,
+        progress: JobProgress,
+        ends: float | None,
+    ) -> AlteryxJob | None:
         """Follow the job through its workflow's feed; None when it must be read on its own (or the deadline came)."""
         watch = _Watch(job)
         feed.add(watch)
@@ -275,7 +306,9 @@ async def _wait_until(event: asyncio.Event, seconds: float) -> bool:
     return event.is_set()
 
 
-_WATCHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ServerConfig, JobWatcher]] = weakref.WeakKeyDictionary()
+_WATCHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ServerConfig, JobWatcher]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def job_watcher(config: ServerConfig) -> JobWatcher:

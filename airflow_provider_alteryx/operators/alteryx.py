@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
 
 from airflow_provider_alteryx.constants import StateKey, XComKey
-from airflow_provider_alteryx.exceptions import AlteryxAmbiguousJobError, AlteryxError, AlteryxInputError, AlteryxJobTimeoutError
+from airflow_provider_alteryx.exceptions import (
+    AlteryxAmbiguousJobError,
+    AlteryxError,
+    AlteryxInputError,
+    AlteryxJobTimeoutError,
+)
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, check_hook_params
 from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.jobs import JobRequest, parse_priority
@@ -104,7 +109,9 @@ class AlteryxRunWorkflowOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if (workflow_id is None) == (workflow_name is None):
-            raise AlteryxInputError("Give exactly one of workflow_id (the workflow's 24-character id) and workflow_name (its name on the Server).")
+            raise AlteryxInputError(
+                "Give exactly one of workflow_id (the workflow's 24-character id) and workflow_name (its name on the Server)."
+            )
         self.workflow_id = workflow_id
         self.workflow_name = workflow_name
         self.questions = questions
@@ -133,7 +140,9 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         ti = context["ti"]
         # The templated arguments, as rendered: checked before anything is sent to the Server.
         workflow_id = self.workflow_id if self.workflow_name is None else self._resolve(self.workflow_name)
-        request = JobRequest.build(workflow_id, self.questions, self.priority, self.worker_tag, self.credential_id)
+        request = JobRequest.build(
+            workflow_id, self.questions, self.priority, self.worker_tag, self.credential_id
+        )
         self._publish_workflow_link(ti, request.workflow_id)
         job = self._job_of_earlier_try(context, request) or self._submit(context, request)
         self.job_id = job.id
@@ -165,14 +174,21 @@ class AlteryxRunWorkflowOperator(BaseOperator):
             limits.append((time.time() + self.timeout, f"timeout of {self.timeout:g} s"))
         if self.execution_timeout is not None:
             started = ti.start_date.timestamp() if getattr(ti, "start_date", None) else time.time()
-            limits.append((started + self.execution_timeout.total_seconds(), f"execution_timeout of {self.execution_timeout}"))
+            limits.append(
+                (
+                    started + self.execution_timeout.total_seconds(),
+                    f"execution_timeout of {self.execution_timeout}",
+                )
+            )
         return min(limits) if limits else (None, "")
 
     def _wait(self, job: AlteryxJob, ti: Any) -> AlteryxJob:
         """The finished job: polled here, or (deferrable) handed to the trigger unless already finished."""
         deadline, limit = self._deadline(ti)
         if self.deferrable:
-            from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger  # only a deferring task needs it
+            from airflow_provider_alteryx.triggers.alteryx import (
+                AlteryxJobTrigger,
+            )  # only a deferring task needs it
 
             job = self.hook.get_job(job.id)
             if not job.is_terminal:
@@ -191,9 +207,15 @@ class AlteryxRunWorkflowOperator(BaseOperator):
                 )
             return job
         try:
-            return self.hook.wait_for_job(job.id, poll_interval=self.poll_interval, timeout=None if deadline is None else max(deadline - time.time(), 0.001))
+            return self.hook.wait_for_job(
+                job.id,
+                poll_interval=self.poll_interval,
+                timeout=None if deadline is None else max(deadline - time.time(), 0.001),
+            )
         except AlteryxJobTimeoutError as timeout:
-            raise AlteryxJobTimeoutError(f"{timeout} (the {limit} passed); the job was {self._cancel(job.id)}", timeout.job) from None
+            raise AlteryxJobTimeoutError(
+                f"{timeout} (the {limit} passed); the job was {self._cancel(job.id)}", timeout.job
+            ) from None
 
     def _job_of_earlier_try(self, context: Context, request: JobRequest) -> AlteryxJob | None:
         """The job an earlier try of this task started, if it is still queued or running.
@@ -206,7 +228,9 @@ class AlteryxRunWorkflowOperator(BaseOperator):
             return None
         candidates = store.get(StateKey.JOB_CANDIDATES)
         if isinstance(candidates, list) and candidates:
-            job = self.hook.resume_creation(request.workflow_id, [str(c) for c in candidates], claims=self._claims(context))
+            job = self.hook.resume_creation(
+                request.workflow_id, [str(c) for c in candidates], claims=self._claims(context)
+            )
             store.set(StateKey.JOB_CANDIDATES, None)
             if job is not None:
                 store.set(StateKey.JOB_ID, job.id)
@@ -220,10 +244,17 @@ class AlteryxRunWorkflowOperator(BaseOperator):
             self.log.warning("Cannot read job %s of an earlier try (%s); submitting a new one", job_id, error)
             return None
         if job.workflow_id not in (None, request.workflow_id):
-            self.log.info("The earlier try's job %s ran workflow %s, not %s; submitting a new one", job.id, job.workflow_id, request.workflow_id)
+            self.log.info(
+                "The earlier try's job %s ran workflow %s, not %s; submitting a new one",
+                job.id,
+                job.workflow_id,
+                request.workflow_id,
+            )
             return None
         if job.is_terminal:
-            self.log.info("The earlier try's job %s has finished (%s); submitting a new one", job.id, job.outcome)
+            self.log.info(
+                "The earlier try's job %s has finished (%s); submitting a new one", job.id, job.outcome
+            )
             return None
         self.log.info("Re-attaching to job %s of an earlier try, which is still %s", job.id, job.status)
         return job
@@ -232,7 +263,12 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         store = context.get("task_state_store")
         try:
             job = self.hook.run_workflow(
-                request.workflow_id, list(request.answers), request.priority, request.worker_tag, request.credential_id, claims=self._claims(context)
+                request.workflow_id,
+                list(request.answers),
+                request.priority,
+                request.worker_tag,
+                request.credential_id,
+                claims=self._claims(context),
             )
         except AlteryxAmbiguousJobError as ambiguous:
             if store is not None:  # the retry examines these again instead of creating another job
@@ -273,7 +309,13 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         from airflow_provider_alteryx.utils.lineage import operator_lineage
 
         job, saved = self._finished
-        return operator_lineage(server=self.hook.config.base_url, api=self.hook.api_in_use(), workflow_name=self._workflow_name(job), job=job, saved=saved)
+        return operator_lineage(
+            server=self.hook.config.base_url,
+            api=self.hook.api_in_use(),
+            workflow_name=self._workflow_name(job),
+            job=job,
+            saved=saved,
+        )
 
     def _workflow_name(self, job: AlteryxJob) -> str | None:
         if self.workflow_name is not None or job.workflow_id is None:
@@ -287,7 +329,11 @@ class AlteryxRunWorkflowOperator(BaseOperator):
     def _download_outputs(self, job: AlteryxJob) -> list[str]:
         folder = storage.join(self.output_dir or ".", job.id)
         saved = [
-            self.hook.download_job_output(job.id, output.id, output.formats[0], storage.join(folder, output.name)) for output in job.outputs if output.formats
+            self.hook.download_job_output(
+                job.id, output.id, output.formats[0], storage.join(folder, output.name)
+            )
+            for output in job.outputs
+            if output.formats
         ]
         self.log.info("Downloaded %d output(s) of job %s into %s", len(saved), job.id, folder)
         return saved
@@ -313,7 +359,10 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         if cancel is None:
             self.log.info("Task killed: cancelling Alteryx job %s", self.job_id)
             cancel = _KILL_CANCELS[self.job_id] = threading.Thread(
-                target=self._log_cancel, args=(self.job_id,), name=f"cancel-alteryx-job-{self.job_id}", daemon=True
+                target=self._log_cancel,
+                args=(self.job_id,),
+                name=f"cancel-alteryx-job-{self.job_id}",
+                daemon=True,
             )
             cancel.start()
         from airflow_provider_alteryx.triggers.alteryx import on_kill_timeout
@@ -321,7 +370,11 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         bound = on_kill_timeout()
         cancel.join(bound)
         if cancel.is_alive():
-            self.log.error("Cancelling Alteryx job %s did not finish within %s s ([triggerer] on_kill_timeout); cancel it on the Server", self.job_id, bound)
+            self.log.error(
+                "Cancelling Alteryx job %s did not finish within %s s ([triggerer] on_kill_timeout); cancel it on the Server",
+                self.job_id,
+                bound,
+            )
 
     def _log_cancel(self, job_id: str) -> None:
         try:
@@ -334,4 +387,6 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 def _creates_jobs(task: Any) -> bool:
     """Whether a DAG's task is an Alteryx run (a mapped one is a MappedOperator naming its operator class)."""
     operator_class = getattr(task, "operator_class", None)
-    return isinstance(task, AlteryxRunWorkflowOperator) or (isinstance(operator_class, type) and issubclass(operator_class, AlteryxRunWorkflowOperator))
+    return isinstance(task, AlteryxRunWorkflowOperator) or (
+        isinstance(operator_class, type) and issubclass(operator_class, AlteryxRunWorkflowOperator)
+    )

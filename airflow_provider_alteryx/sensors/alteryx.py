@@ -72,7 +72,9 @@ class AlteryxJobSensor(BaseSensorOperator):
         job = self.hook.get_job(self.job_id)
         if job.is_terminal:
             return self._finish(context, job)
-        from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger  # only a deferring task needs it
+        from airflow_provider_alteryx.triggers.alteryx import (
+            AlteryxJobTrigger,
+        )  # only a deferring task needs it
 
         self.defer(
             trigger=AlteryxJobTrigger(

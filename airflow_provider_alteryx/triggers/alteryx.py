@@ -38,7 +38,9 @@ except ImportError:  # Airflow 2
 # masked) once for all of them rather than once per trigger: 5,000 lookups cost seconds of the loop. A hook
 # older than this is replaced for new triggers, so edits to the connection reach new waits.
 SHARED_HOOK_SECONDS = 300.0
-_SHARED_HOOKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], tuple[float, AlteryxServerHook]]] = weakref.WeakKeyDictionary()
+_SHARED_HOOKS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str], tuple[float, AlteryxServerHook]]
+] = weakref.WeakKeyDictionary()
 _CONFIG_LOCKS: weakref.WeakKeyDictionary[AlteryxServerHook, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -99,8 +101,12 @@ async def _task_state(dag_id: str, run_id: str, task_id: str, map_index: int) ->
     :raises Exception: the last error when all :data:`STATE_READ_TRIES` tries failed.
     """
     read = sync_to_async(RuntimeTaskInstance.get_task_states)
-    retrying = AsyncRetrying(stop=stop_after_attempt(STATE_READ_TRIES), wait=wait_fixed(STATE_READ_PAUSE), reraise=True)
-    states: dict[str, dict[str, Any]] = await retrying(read, dag_id=dag_id, map_index=map_index, task_ids=[task_id], run_ids=[run_id])
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(STATE_READ_TRIES), wait=wait_fixed(STATE_READ_PAUSE), reraise=True
+    )
+    states: dict[str, dict[str, Any]] = await retrying(
+        read, dag_id=dag_id, map_index=map_index, task_ids=[task_id], run_ids=[run_id]
+    )
     # The Execution API keys mapped instances as "<task_id>_<map_index>".
     key = task_id if map_index < 0 else f"{task_id}_{map_index}"
     return states.get(run_id, {}).get(key)
@@ -182,17 +188,25 @@ class AlteryxJobTrigger(BaseTrigger):
         hook = self._hook()
         try:
             await configure_once(hook)
-            job = await hook.await_job(self.job_id, poll_interval=self.poll_interval, deadline=self.deadline, log=self.log)
+            job = await hook.await_job(
+                self.job_id, poll_interval=self.poll_interval, deadline=self.deadline, log=self.log
+            )
         except AlteryxJobTimeoutError as timeout:
             yield TriggerEvent(await self._timed_out(hook, timeout))
             return
-        except Exception as error:  # the task must learn of any failure: a raw one would only reach the triggerer's log
+        except (
+            Exception
+        ) as error:  # the task must learn of any failure: a raw one would only reach the triggerer's log
             message = f"Waiting for Alteryx job {self.job_id} failed: {error if isinstance(error, AlteryxError) else f'{type(error).__name__}: {error}'}"
-            yield TriggerEvent({"status": EventStatus.ERROR, "job_id": self.job_id, "message": scrub(message)})
+            yield TriggerEvent(
+                {"status": EventStatus.ERROR, "job_id": self.job_id, "message": scrub(message)}
+            )
             return
         status = event_status(job, fail_on_warning=self.fail_on_warning)
         message = (
-            f"Alteryx job {job.id} succeeded ({job.outcome})" if status == EventStatus.SUCCESS else describe_failure(job, fail_on_warning=self.fail_on_warning)
+            f"Alteryx job {job.id} succeeded ({job.outcome})"
+            if status == EventStatus.SUCCESS
+            else describe_failure(job, fail_on_warning=self.fail_on_warning)
         )
         yield TriggerEvent({"status": status, "job": job.to_dict(), "message": message})
 
@@ -262,10 +276,17 @@ class AlteryxJobTrigger(BaseTrigger):
             return False
         if state == TaskInstanceState.DEFERRED:
             self.log.info(
-                "Task %s is still deferred: this trigger moved to another triggerer, which keeps waiting for Alteryx job %s", _ti_name(ti), self.job_id
+                "Task %s is still deferred: this trigger moved to another triggerer, which keeps waiting for Alteryx job %s",
+                _ti_name(ti),
+                self.job_id,
             )
             return False
-        self.log.info("Task %s was killed (now %s): cancelling Alteryx job %s", _ti_name(ti), state or "cleared", self.job_id)
+        self.log.info(
+            "Task %s was killed (now %s): cancelling Alteryx job %s",
+            _ti_name(ti),
+            state or "cleared",
+            self.job_id,
+        )
         return True
 
     def __repr__(self) -> str:

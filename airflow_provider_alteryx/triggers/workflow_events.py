@@ -29,7 +29,9 @@ from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, seconds
 try:
     from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 except ImportError as missing:  # Airflow 2 has no event-driven scheduling
-    raise ImportError("AlteryxWorkflowJobsTrigger needs Airflow 3.0 or later (BaseEventTrigger, AssetWatcher).") from missing
+    raise ImportError(
+        "AlteryxWorkflowJobsTrigger needs Airflow 3.0 or later (BaseEventTrigger, AssetWatcher)."
+    ) from missing
 
 # The first list asks for this many of the workflow's newest jobs; a full page that does not reach back
 # to the mark is asked again twice as big, up to MAX_PAGE.
@@ -48,7 +50,9 @@ def _moment(text: str, name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
-        raise AlteryxInputError(f"{name} is {text!r}, which is not an ISO-8601 time; use e.g. '2026-11-01T00:00:00Z'.") from None
+        raise AlteryxInputError(
+            f"{name} is {text!r}, which is not an ISO-8601 time; use e.g. '2026-11-01T00:00:00Z'."
+        ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -80,7 +84,11 @@ class JobMark:
 
     def due(self, jobs: Iterable[AlteryxJob]) -> list[AlteryxJob]:
         """The listed jobs finished and not yet dealt with, oldest first."""
-        fresh = [job for job in jobs if job.is_terminal and job.id not in self.settled and created_at(job) >= self.horizon]
+        fresh = [
+            job
+            for job in jobs
+            if job.is_terminal and job.id not in self.settled and created_at(job) >= self.horizon
+        ]
         return sorted(fresh, key=created_at)
 
     def settle(self, job: AlteryxJob) -> JobMark:
@@ -95,7 +103,10 @@ class JobMark:
         # The oldest job not dealt with yet: unfinished, or finished but not settled.
         pending = [created_at(job) for job in recent if not (job.is_terminal and job.id in self.settled)]
         horizon = min(pending) if pending else max((created_at(job) for job in recent), default=self.horizon)
-        return JobMark(horizon, frozenset(job.id for job in recent if job.id in self.settled and created_at(job) >= horizon))
+        return JobMark(
+            horizon,
+            frozenset(job.id for job in recent if job.id in self.settled and created_at(job) >= horizon),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {"horizon": self.horizon.isoformat(), "settled": sorted(self.settled)}
@@ -193,7 +204,11 @@ class AlteryxWorkflowJobsTrigger(BaseEventTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = shared_hook(self.alteryx_conn_id, self.hook_params)
         mark = await self._load_mark()
-        self.log.info("Watching the jobs of Alteryx workflow %s created from %s on", self.workflow_id, mark.horizon.isoformat())
+        self.log.info(
+            "Watching the jobs of Alteryx workflow %s created from %s on",
+            self.workflow_id,
+            mark.horizon.isoformat(),
+        )
         while True:
             try:
                 jobs = await self._list(hook, mark)
@@ -210,7 +225,12 @@ class AlteryxWorkflowJobsTrigger(BaseEventTrigger):
                     await self._save_mark(mark)
             except AlteryxError as error:
                 # A watcher must outlive Server outages: the next poll tries again from the same mark.
-                self.log.warning("Cannot read the jobs of Alteryx workflow %s (%s); trying again in %g s", self.workflow_id, error, self.poll_interval)
+                self.log.warning(
+                    "Cannot read the jobs of Alteryx workflow %s (%s); trying again in %g s",
+                    self.workflow_id,
+                    error,
+                    self.poll_interval,
+                )
             await asyncio.sleep(self.poll_interval)
 
     async def _list(self, hook: AlteryxServerHook, mark: JobMark) -> list[AlteryxJob]:
@@ -257,7 +277,11 @@ class AlteryxWorkflowJobsTrigger(BaseEventTrigger):
         try:
             return JobMark.from_json(data, since)
         except AlteryxInputError as unreadable:
-            self.log.warning("The stored mark of this trigger is unreadable (%s); starting from since=%s", unreadable, self.since)
+            self.log.warning(
+                "The stored mark of this trigger is unreadable (%s); starting from since=%s",
+                unreadable,
+                self.since,
+            )
             return JobMark(since)
 
     async def _save_mark(self, mark: JobMark) -> None:
@@ -273,8 +297,12 @@ def _dispositions(dispositions: Sequence[str] | None) -> list[str] | None:
         return None
     known = [d.value for d in Disposition if d is not Disposition.NONE]
     if isinstance(dispositions, str) or not all(isinstance(d, str) for d in dispositions):
-        raise AlteryxInputError(f"dispositions is {dispositions!r}; pass a list of {', '.join(known)}, or None for all.")
+        raise AlteryxInputError(
+            f"dispositions is {dispositions!r}; pass a list of {', '.join(known)}, or None for all."
+        )
     unknown = sorted(set(dispositions) - set(known))
     if unknown or not dispositions:
-        raise AlteryxInputError(f"dispositions {', '.join(unknown) or '(empty)'} not among {', '.join(known)}; pass some of these, or None for all.")
+        raise AlteryxInputError(
+            f"dispositions {', '.join(unknown) or '(empty)'} not among {', '.join(known)}; pass some of these, or None for all."
+        )
     return sorted(set(dispositions))

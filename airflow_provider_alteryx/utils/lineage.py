@@ -14,10 +14,14 @@ from airflow_provider_alteryx.models import AlteryxJob
 
 # The run facet's key in OpenLineage events, and where its schema is described.
 FACET_NAME = "alteryx"
-_SCHEMA_URL = "https://github.com/airflow-provider-alteryx/airflow-provider-alteryx/blob/main/README.md#lineage"
+_SCHEMA_URL = (
+    "https://github.com/airflow-provider-alteryx/airflow-provider-alteryx/blob/main/README.md#lineage"
+)
 
 
-def operator_lineage(*, server: str, api: str, workflow_name: str | None, job: AlteryxJob, saved: Sequence[str]) -> Any:
+def operator_lineage(
+    *, server: str, api: str, workflow_name: str | None, job: AlteryxJob, saved: Sequence[str]
+) -> Any:
     """The operator's lineage: an ``alteryx`` run facet and the outputs as datasets.
 
     :param server: the Server's base URL.
@@ -48,12 +52,22 @@ def operator_lineage(*, server: str, api: str, workflow_name: str | None, job: A
         def _get_schema() -> str:
             return _SCHEMA_URL
 
-    facet = AlteryxRunFacet(server=server, api=api, workflowId=job.workflow_id or "", workflowName=workflow_name, jobId=job.id, disposition=job.disposition)
+    facet = AlteryxRunFacet(
+        server=server,
+        api=api,
+        workflowId=job.workflow_id or "",
+        workflowName=workflow_name,
+        jobId=job.id,
+        disposition=job.disposition,
+    )
     if saved:
         outputs = [Dataset(namespace=namespace, name=name) for namespace, name in map(_dataset_of, saved)]
     else:
         host = urlsplit(server).netloc
-        outputs = [Dataset(namespace=f"alteryx://{host}", name=f"{job.workflow_id}/{job.id}/{output.name}") for output in job.outputs]
+        outputs = [
+            Dataset(namespace=f"alteryx://{host}", name=f"{job.workflow_id}/{job.id}/{output.name}")
+            for output in job.outputs
+        ]
     return OperatorLineage(outputs=outputs, run_facets={FACET_NAME: facet})
 
 

@@ -59,7 +59,9 @@ def check_outcome(log: Log, job: AlteryxJob, *, fail_on_warning: bool) -> None:
 def job_from_event(event: Any) -> AlteryxJob:
     """Validate a trigger event and return its job; ``timeout`` and ``error`` events raise."""
     if not isinstance(event, dict) or event.get("status") not in EventStatus.__members__.values():
-        raise AlteryxError(f"Unexpected event from AlteryxJobTrigger: {event!r:.300}; expected a dict whose status is one of {', '.join(EventStatus)}")
+        raise AlteryxError(
+            f"Unexpected event from AlteryxJobTrigger: {event!r:.300}; expected a dict whose status is one of {', '.join(EventStatus)}"
+        )
     if event["status"] == EventStatus.ERROR:
         raise AlteryxError(event.get("message") or "AlteryxJobTrigger failed without a message")
     job = AlteryxJob.from_dict(event["job"])

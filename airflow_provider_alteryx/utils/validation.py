@@ -34,7 +34,11 @@ def server_id(value: Any, name: str) -> str:
     """
     if isinstance(value, str) and _SERVER_ID.fullmatch(value.strip()):
         return value.strip()
-    hint = "pass the id as a string" if not isinstance(value, str) else "ids are 24 hexadecimal characters, as in the workflow's or job's URL on the Server"
+    hint = (
+        "pass the id as a string"
+        if not isinstance(value, str)
+        else "ids are 24 hexadecimal characters, as in the workflow's or job's URL on the Server"
+    )
     raise AlteryxInputError(f"{name} is {describe(value)}, which is not an Alteryx Server id: {hint}.")
 
 

@@ -61,7 +61,9 @@ def trigger_events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
             async with asyncio.timeout(HANG_GUARD_SECONDS):
                 return [event.payload async for event in trigger.run()]
         except TimeoutError:
-            pytest.fail(f"AlteryxJobTrigger.run() neither fired nor failed within {HANG_GUARD_SECONDS} s: it hangs")
+            pytest.fail(
+                f"AlteryxJobTrigger.run() neither fired nor failed within {HANG_GUARD_SECONDS} s: it hangs"
+            )
         finally:
             await close_async_sessions()
 
@@ -83,7 +85,9 @@ def expect_error_event(make_trigger: Callable[[], AlteryxJobTrigger]) -> str:
     return json.dumps(events)
 
 
-def expect_error(error_type: type[BaseException] | tuple[type[BaseException], ...], action: Callable[[], object]) -> BaseException:
+def expect_error(
+    error_type: type[BaseException] | tuple[type[BaseException], ...], action: Callable[[], object]
+) -> BaseException:
     """The sync path's verdict: ``action`` raises ``error_type`` (a raw exception or no exception fails the case)."""
     with pytest.raises(error_type) as caught:
         action()
@@ -92,7 +96,9 @@ def expect_error(error_type: type[BaseException] | tuple[type[BaseException], ..
 
 def assert_words(text: str, words: tuple[str, ...]) -> None:
     """Each word must appear as a whole word (``int`` in "point" does not count), in any case."""
-    missing = [word for word in words if not re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)]
+    missing = [
+        word for word in words if not re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
+    ]
     assert not missing, f"message lacks {missing}: {text}"
 
 
@@ -108,7 +114,9 @@ class FakeTaskInstance:
 
 def run_operator(**kwargs: Any) -> Any:
     """Build and execute the operator as a worker would (construction inside, so either may refuse)."""
-    operator = AlteryxRunWorkflowOperator(task_id="run", poll_interval=kwargs.pop("poll_interval", 0.1), **kwargs)
+    operator = AlteryxRunWorkflowOperator(
+        task_id="run", poll_interval=kwargs.pop("poll_interval", 0.1), **kwargs
+    )
     operator.hook = fast_hook(operator.alteryx_conn_id)
     context: Any = {"ti": FakeTaskInstance()}
     return operator.execute(context)
@@ -133,12 +141,17 @@ class LeakCheck:
     def logged(self) -> str:
         out, err = self.capfd.readouterr()
         self.console += out + err
-        return "\n".join([self.caplog.text, *(record.getMessage() for record in self.caplog.records), self.console])
+        return "\n".join(
+            [self.caplog.text, *(record.getMessage() for record in self.caplog.records), self.console]
+        )
 
     def warned(self, word: str) -> bool:
         """Whether a warning mentioning ``word`` was logged (a log record, or a console line at warning level)."""
         self.logged()
-        records = any(record.levelno >= logging.WARNING and word in record.getMessage() for record in self.caplog.records)
+        records = any(
+            record.levelno >= logging.WARNING and word in record.getMessage()
+            for record in self.caplog.records
+        )
         return records or any("warn" in line.lower() and word in line for line in self.console.splitlines())
 
     def retried(self) -> bool:
@@ -148,7 +161,9 @@ class LeakCheck:
     def assert_clean(self, *texts: str, secrets: tuple[str, ...] = ()) -> None:
         haystack = "\n".join([*texts, self.logged()])
         for needle in (SECRET, *secrets):
-            assert needle not in haystack, f"a secret ({needle[:6]}...) leaked into an error, event or log line"
+            assert needle not in haystack, (
+                f"a secret ({needle[:6]}...) leaked into an error, event or log line"
+            )
 
 
 @pytest.fixture

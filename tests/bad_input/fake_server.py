@@ -67,12 +67,20 @@ def job_json(job_id: str = JOB_ID, **fields: Any) -> dict[str, Any]:
 
 
 # ---- answer factories ------------------------------------------------------------------------
-def answer(body: bytes | str, *, status: int = 200, content_type: str = "application/json", headers: dict[str, str] | None = None) -> Handler:
+def answer(
+    body: bytes | str,
+    *,
+    status: int = 200,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> Handler:
     """Always the same raw answer (a body that need not be valid for its content type)."""
     raw = body.encode() if isinstance(body, str) else body
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        return web.Response(body=raw, status=status, headers={"Content-Type": content_type, **(headers or {})})
+        return web.Response(
+            body=raw, status=status, headers={"Content-Type": content_type, **(headers or {})}
+        )
 
     return handle
 
@@ -91,7 +99,9 @@ def echo_request(*, status: int = 400) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         body = (await request.read()).decode(errors="replace")
         quoted = f"could not process {request.method} {request.path_qs} with headers {dict(request.headers)} and body {body!r}"
-        return web.json_response({"error": "invalid_request", "error_description": quoted, "message": quoted}, status=status)
+        return web.json_response(
+            {"error": "invalid_request", "error_description": quoted, "message": quoted}, status=status
+        )
 
     return handle
 
@@ -102,7 +112,9 @@ def trickle(payload: Any, *, seconds: float, pieces: int = 20) -> Handler:
     size = max(1, -(-len(raw) // pieces))
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "application/json", "Content-Length": str(len(raw))})
+        response = web.StreamResponse(
+            headers={"Content-Type": "application/json", "Content-Length": str(len(raw))}
+        )
         await response.prepare(request)
         try:
             for start in range(0, len(raw), size):
@@ -138,7 +150,13 @@ class FakeServer:
     def connection(self, **extra: Any) -> str:
         """An Airflow connection (JSON) to this fake with OAuth 2.0 and the given extras."""
         return json.dumps(
-            {"conn_type": "alteryx", "host": self.url, "login": FAKE_API_KEY, "password": self.api_secret, "extra": {"auth_type": "oauth2", **extra}}
+            {
+                "conn_type": "alteryx",
+                "host": self.url,
+                "login": FAKE_API_KEY,
+                "password": self.api_secret,
+                "extra": {"auth_type": "oauth2", **extra},
+            }
         )
 
     def app(self) -> web.Application:
@@ -172,7 +190,9 @@ class FakeServer:
             if override is not None:
                 return await override(request)
             if route is not Route.TOKEN and not self._authorised(request):
-                return web.json_response({"message": "Authorization has been denied for this request."}, status=401)
+                return web.json_response(
+                    {"message": "Authorization has been denied for this request."}, status=401
+                )
             return await default(request)
 
         return handle
@@ -183,7 +203,11 @@ class FakeServer:
 
     async def _token(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
-        if (form.get("client_id"), form.get("client_secret"), form.get("grant_type")) != (FAKE_API_KEY, self.api_secret, "client_credentials"):
+        if (form.get("client_id"), form.get("client_secret"), form.get("grant_type")) != (
+            FAKE_API_KEY,
+            self.api_secret,
+            "client_credentials",
+        ):
             return web.json_response({"error": "invalid_client"}, status=400)
         token = f"fake-token-{secrets.token_hex(12)}"
         self.tokens.append(token)

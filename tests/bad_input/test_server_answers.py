@@ -26,7 +26,17 @@ from airflow_provider_alteryx.exceptions import (
 )
 from airflow_provider_alteryx.hooks import api
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
-from tests.bad_input.conftest import RETRY_LIMIT, SECRET, LeakCheck, assert_words, expect_error, expect_error_event, fast_hook, run_sensor, set_connection
+from tests.bad_input.conftest import (
+    RETRY_LIMIT,
+    SECRET,
+    LeakCheck,
+    assert_words,
+    expect_error,
+    expect_error_event,
+    fast_hook,
+    run_sensor,
+    set_connection,
+)
 from tests.bad_input.fake_server import (
     FAKE_API_KEY,
     JOB_ID,
@@ -60,7 +70,12 @@ WAIT_GUARD = 3 * UNKNOWN_STATUS_POLLS * POLL + 10
 PROTOCOL_WORDS = ("expected", "found")
 
 # What each path calls: the sync hook (a single read, or a wait) and the trigger waiting for the job.
-GET_JOB, WAIT_FOR_JOB, TEST_CONNECTION, TRIGGER = "hook.get_job", "hook.wait_for_job", "hook.test_connection", "trigger"
+GET_JOB, WAIT_FOR_JOB, TEST_CONNECTION, TRIGGER = (
+    "hook.get_job",
+    "hook.wait_for_job",
+    "hook.test_connection",
+    "trigger",
+)
 SENSOR_POKE = "sensor.poke"
 JOB_PATHS = (GET_JOB, WAIT_FOR_JOB, SENSOR_POKE, TRIGGER)
 TOKEN_PATHS = (GET_JOB, TEST_CONNECTION, TRIGGER)
@@ -85,8 +100,22 @@ class Case:
 
 
 CASES = [
-    Case("job-200-html-sso-page", Route.JOB, answer(SSO_PAGE, content_type="text/html"), AlteryxProtocolError, (*PROTOCOL_WORDS, JOB_ID), JOB_PATHS),
-    Case("job-200-plain-text", Route.JOB, answer("OK", content_type="text/plain"), AlteryxProtocolError, (*PROTOCOL_WORDS, JOB_ID), JOB_PATHS),
+    Case(
+        "job-200-html-sso-page",
+        Route.JOB,
+        answer(SSO_PAGE, content_type="text/html"),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID),
+        JOB_PATHS,
+    ),
+    Case(
+        "job-200-plain-text",
+        Route.JOB,
+        answer("OK", content_type="text/plain"),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID),
+        JOB_PATHS,
+    ),
     Case(
         "job-200-truncated-json",
         Route.JOB,
@@ -95,11 +124,46 @@ CASES = [
         (*PROTOCOL_WORDS, JOB_ID),
         JOB_PATHS,
     ),
-    Case("job-200-list-not-object", Route.JOB, json_answer([job_json()]), AlteryxProtocolError, (*PROTOCOL_WORDS, JOB_ID), JOB_PATHS),
-    Case("job-200-without-id", Route.JOB, json_answer(job_json(id=None)), AlteryxProtocolError, (*PROTOCOL_WORDS, JOB_ID, "id"), JOB_PATHS),
-    Case("job-200-without-status", Route.JOB, json_answer(job_json(status=None)), AlteryxProtocolError, (*PROTOCOL_WORDS, JOB_ID, "status"), JOB_PATHS),
-    Case("job-200-empty-body", Route.JOB, answer(b""), AlteryxProtocolError, (*PROTOCOL_WORDS, JOB_ID), JOB_PATHS),
-    Case("job-200-50MB", Route.JOB, json_answer(job_json(padding="x" * FIFTY_MB)), AlteryxProtocolError, (*PROTOCOL_WORDS, JOB_ID), JOB_PATHS),
+    Case(
+        "job-200-list-not-object",
+        Route.JOB,
+        json_answer([job_json()]),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID),
+        JOB_PATHS,
+    ),
+    Case(
+        "job-200-without-id",
+        Route.JOB,
+        json_answer(job_json(id=None)),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID, "id"),
+        JOB_PATHS,
+    ),
+    Case(
+        "job-200-without-status",
+        Route.JOB,
+        json_answer(job_json(status=None)),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID, "status"),
+        JOB_PATHS,
+    ),
+    Case(
+        "job-200-empty-body",
+        Route.JOB,
+        answer(b""),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID),
+        JOB_PATHS,
+    ),
+    Case(
+        "job-200-50MB",
+        Route.JOB,
+        json_answer(job_json(padding="x" * FIFTY_MB)),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID),
+        JOB_PATHS,
+    ),
     Case(
         "job-status-never-seen",
         Route.JOB,
@@ -109,7 +173,14 @@ CASES = [
         (WAIT_FOR_JOB, TRIGGER),
         tries=None,
     ),
-    Case("job-200-outputs-not-a-list", Route.JOB, json_answer(job_json(outputs="sales.csv")), AlteryxProtocolError, (*PROTOCOL_WORDS, JOB_ID), JOB_PATHS),
+    Case(
+        "job-200-outputs-not-a-list",
+        Route.JOB,
+        json_answer(job_json(outputs="sales.csv")),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID),
+        JOB_PATHS,
+    ),
     Case(
         "job-200-message-level-not-a-number",
         Route.JOB,
@@ -118,8 +189,23 @@ CASES = [
         (*PROTOCOL_WORDS, JOB_ID),
         JOB_PATHS,
     ),
-    Case("job-500-echoes-the-token", Route.JOB, echo_request(status=500), AlteryxApiError, ("500", JOB_ID), JOB_PATHS, tries=RETRY_LIMIT),
-    Case("job-400-echoes-the-token", Route.JOB, echo_request(status=400), AlteryxApiError, ("400", JOB_ID), JOB_PATHS),
+    Case(
+        "job-500-echoes-the-token",
+        Route.JOB,
+        echo_request(status=500),
+        AlteryxApiError,
+        ("500", JOB_ID),
+        JOB_PATHS,
+        tries=RETRY_LIMIT,
+    ),
+    Case(
+        "job-400-echoes-the-token",
+        Route.JOB,
+        echo_request(status=400),
+        AlteryxApiError,
+        ("400", JOB_ID),
+        JOB_PATHS,
+    ),
     Case(
         "job-301-to-another-host",
         Route.JOB,
@@ -153,7 +239,14 @@ CASES = [
         ("expires_in", "oauth2/token"),
         TOKEN_PATHS,
     ),
-    Case("token-400-echoes-the-form", Route.TOKEN, echo_request(status=400), AlteryxAuthenticationError, ("400", "oauth2/token"), TOKEN_PATHS),
+    Case(
+        "token-400-echoes-the-form",
+        Route.TOKEN,
+        echo_request(status=400),
+        AlteryxAuthenticationError,
+        ("400", "oauth2/token"),
+        TOKEN_PATHS,
+    ),
     Case(
         "token-307-to-another-host",
         Route.TOKEN,
@@ -208,7 +301,11 @@ def _sync(case: Case, path: str) -> str:
         assert not ok, f"test_connection() reported success: {message}"
         return message
     if path == WAIT_FOR_JOB:
-        return _text(expect_error(case.error, lambda: hook.wait_for_job(JOB_ID, poll_interval=POLL, timeout=WAIT_GUARD)))
+        return _text(
+            expect_error(
+                case.error, lambda: hook.wait_for_job(JOB_ID, poll_interval=POLL, timeout=WAIT_GUARD)
+            )
+        )
     if path == SENSOR_POKE:
         return _text(expect_error(case.error, lambda: run_sensor(deferrable=False, job_id=JOB_ID)))
     return _text(expect_error(case.error, lambda: hook.get_job(JOB_ID)))
@@ -223,26 +320,38 @@ def _route_suffix(route: Route) -> str:
 
 
 @pytest.mark.parametrize(("case", "path"), ROWS)
-def test_misbehaving_server_gives_one_clear_error(fake: FakeServer, other_host: FakeServer, leaks: LeakCheck, case: Case, path: str) -> None:
+def test_misbehaving_server_gives_one_clear_error(
+    fake: FakeServer, other_host: FakeServer, leaks: LeakCheck, case: Case, path: str
+) -> None:
     suffix = _route_suffix(case.route)
     fake.behave(case.route, case.answer or redirect(f"{other_host.url}{suffix}", status=case.redirect_status))
     if path == TRIGGER:
-        text = expect_error_event(lambda: AlteryxJobTrigger(job_id=JOB_ID, poll_interval=POLL, deadline=time.time() + WAIT_GUARD))
+        text = expect_error_event(
+            lambda: AlteryxJobTrigger(job_id=JOB_ID, poll_interval=POLL, deadline=time.time() + WAIT_GUARD)
+        )
     else:
         text = _sync(case, path)
     assert_words(text, case.words)
     if case.redirect_status:
         assert_words(text, (other_host.url.removeprefix("http://"),))
         sent_away = "\n".join(request.text() for request in other_host.received)
-        assert not [needle for needle in (SECRET, *fake.tokens) if needle in sent_away], "credentials were sent to another host"
+        assert not [needle for needle in (SECRET, *fake.tokens) if needle in sent_away], (
+            "credentials were sent to another host"
+        )
         assert other_host.received == [], f"a redirect was followed to another host: {other_host.received}"
     if case.tries is not None:
         tries = len(fake.requests_to(suffix))
         sent = [f"{request.method} {request.path_qs}" for request in fake.received]
-        assert tries <= case.tries, f"{tries} requests to {case.route} for an answer another try cannot cure; all requests: {sent}"
+        assert tries <= case.tries, (
+            f"{tries} requests to {case.route} for an answer another try cannot cure; all requests: {sent}"
+        )
     if case.id == "job-status-never-seen":
-        assert leaks.warned("Exploding"), "a status never seen must be logged as a warning while it is tolerated"
-    assert not [r for r in fake.requests_to(f"/workflows/{WORKFLOW_ID}/jobs") if r.method == "POST"], "a job was created"
+        assert leaks.warned("Exploding"), (
+            "a status never seen must be logged as a warning while it is tolerated"
+        )
+    assert not [r for r in fake.requests_to(f"/workflows/{WORKFLOW_ID}/jobs") if r.method == "POST"], (
+        "a job was created"
+    )
     leaks.assert_clean(text, secrets=tuple(fake.tokens))
 
 
@@ -250,7 +359,9 @@ class TestConnectionFaults:
     """No usable answer at all: refused, a TLS handshake with a plain-HTTP Server, a name that does not resolve, a trickle."""
 
     @pytest.mark.parametrize("path", [GET_JOB, TEST_CONNECTION, TRIGGER])
-    def test_unreachable_port_is_refused_fast_and_not_received(self, monkeypatch: pytest.MonkeyPatch, leaks: LeakCheck, path: str) -> None:
+    def test_unreachable_port_is_refused_fast_and_not_received(
+        self, monkeypatch: pytest.MonkeyPatch, leaks: LeakCheck, path: str
+    ) -> None:
         url = f"http://127.0.0.1:{_closed_port()}"
         set_connection(monkeypatch, _connection_json(url))
         text = self._fail(path, AlteryxConnectionError, check=lambda error: error.received is Received.NO)
@@ -258,7 +369,9 @@ class TestConnectionFaults:
         leaks.assert_clean(text)
 
     @pytest.mark.parametrize("path", [GET_JOB, TEST_CONNECTION, TRIGGER])
-    def test_host_without_scheme_hints_that_https_was_assumed(self, fake: FakeServer, monkeypatch: pytest.MonkeyPatch, leaks: LeakCheck, path: str) -> None:
+    def test_host_without_scheme_hints_that_https_was_assumed(
+        self, fake: FakeServer, monkeypatch: pytest.MonkeyPatch, leaks: LeakCheck, path: str
+    ) -> None:
         port = int(fake.url.rsplit(":", 1)[1])
         set_connection(monkeypatch, fake.connection(), host="127.0.0.1", port=port)
         text = self._fail(path, AlteryxConnectionError, check=lambda error: error.retryable is False)
@@ -267,15 +380,25 @@ class TestConnectionFaults:
         leaks.assert_clean(text)
 
     @pytest.mark.parametrize("path", [GET_JOB, TEST_CONNECTION, TRIGGER])
-    def test_host_that_does_not_exist_fails_fast(self, monkeypatch: pytest.MonkeyPatch, leaks: LeakCheck, path: str) -> None:
+    def test_host_that_does_not_exist_fails_fast(
+        self, monkeypatch: pytest.MonkeyPatch, leaks: LeakCheck, path: str
+    ) -> None:
         set_connection(monkeypatch, _connection_json(f"https://{NO_SUCH_HOST}"))
-        text = self._fail(path, AlteryxConnectionError, check=lambda error: error.retryable is False and error.received is Received.NO)
+        text = self._fail(
+            path,
+            AlteryxConnectionError,
+            check=lambda error: error.retryable is False and error.received is Received.NO,
+        )
         assert_words(text, (NO_SUCH_HOST,))
-        assert not leaks.retried(), "a name that does not exist will not exist on the next try either, yet it was retried"
+        assert not leaks.retried(), (
+            "a name that does not exist will not exist on the next try either, yet it was retried"
+        )
         leaks.assert_clean(text)
 
     @pytest.mark.parametrize("path", [GET_JOB, TRIGGER])
-    def test_trickled_answer_fails_within_the_connection_timeout(self, fake: FakeServer, monkeypatch: pytest.MonkeyPatch, leaks: LeakCheck, path: str) -> None:
+    def test_trickled_answer_fails_within_the_connection_timeout(
+        self, fake: FakeServer, monkeypatch: pytest.MonkeyPatch, leaks: LeakCheck, path: str
+    ) -> None:
         timeout = 1.0
         set_connection(monkeypatch, fake.connection(), extra={"timeout": timeout})
         fake.behave(Route.JOB, trickle(job_json(), seconds=10.0))
@@ -284,13 +407,19 @@ class TestConnectionFaults:
         elapsed = time.monotonic() - started
         # The deadline is per answer (connect + whole body), so RETRY_LIMIT tries cost about RETRY_LIMIT * timeout;
         # a per-read timeout would wait for the whole 10 s trickle on every try.
-        assert elapsed < 3 * RETRY_LIMIT * timeout, f"took {elapsed:.1f} s with extra timeout {timeout} s and {RETRY_LIMIT} tries"
+        assert elapsed < 3 * RETRY_LIMIT * timeout, (
+            f"took {elapsed:.1f} s with extra timeout {timeout} s and {RETRY_LIMIT} tries"
+        )
         leaks.assert_clean(text, secrets=tuple(fake.tokens))
 
     @staticmethod
     def _fail(path: str, error_type: type[AlteryxError], check: Callable[[Any], bool] | None = None) -> str:
         if path == TRIGGER:
-            return expect_error_event(lambda: AlteryxJobTrigger(job_id=JOB_ID, poll_interval=POLL, deadline=time.time() + WAIT_GUARD))
+            return expect_error_event(
+                lambda: AlteryxJobTrigger(
+                    job_id=JOB_ID, poll_interval=POLL, deadline=time.time() + WAIT_GUARD
+                )
+            )
         if path == TEST_CONNECTION:
             ok, message = fast_hook().test_connection()
             assert not ok, message
@@ -309,4 +438,12 @@ def _closed_port() -> int:
 
 
 def _connection_json(url: str) -> str:
-    return json.dumps({"conn_type": "alteryx", "host": url, "login": FAKE_API_KEY, "password": SECRET, "extra": {"auth_type": "oauth2"}})
+    return json.dumps(
+        {
+            "conn_type": "alteryx",
+            "host": url,
+            "login": FAKE_API_KEY,
+            "password": SECRET,
+            "extra": {"auth_type": "oauth2"},
+        }
+    )

@@ -18,7 +18,16 @@ import pytest
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxInputError
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
-from tests.bad_input.conftest import LeakCheck, assert_words, expect_error, expect_error_event, fast_hook, run_operator, run_sensor, set_connection
+from tests.bad_input.conftest import (
+    LeakCheck,
+    assert_words,
+    expect_error,
+    expect_error_event,
+    fast_hook,
+    run_operator,
+    run_sensor,
+    set_connection,
+)
 from tests.conftest import QUICK, REGIONAL
 
 UNKNOWN_JOB = "f" * 24
@@ -60,11 +69,20 @@ CASES = [
     Case("job_id-slash", Param.JOB_ID, f"{UNKNOWN_JOB}/output", ("job_id",)),
     Case("job_id-empty", Param.JOB_ID, "", ("job_id",)),
     Case("question-None", Param.QUESTIONS, {"region": "EMEA", "as_of": None}, ("questions", "as_of")),
-    Case("question-None-list", Param.QUESTIONS, [{"name": "region", "value": "EMEA"}, {"name": "as_of", "value": None}], ("questions", "as_of")),
+    Case(
+        "question-None-list",
+        Param.QUESTIONS,
+        [{"name": "region", "value": "EMEA"}, {"name": "as_of", "value": None}],
+        ("questions", "as_of"),
+    ),
     Case("questions-str", Param.QUESTIONS, "region=EMEA", ("questions", "str")),
     Case("questions-int", Param.QUESTIONS, 42, ("questions", "int")),
-    Case("question-list-value", Param.QUESTIONS, {"region": ["EMEA", "APAC"]}, ("questions", "region", "list")),
-    Case("question-dict-value", Param.QUESTIONS, {"region": {"name": "EMEA"}}, ("questions", "region", "dict")),
+    Case(
+        "question-list-value", Param.QUESTIONS, {"region": ["EMEA", "APAC"]}, ("questions", "region", "list")
+    ),
+    Case(
+        "question-dict-value", Param.QUESTIONS, {"region": {"name": "EMEA"}}, ("questions", "region", "dict")
+    ),
     Case("question-object-value", Param.QUESTIONS, {"region": object()}, ("questions", "region", "object")),
     Case("question-int-name", Param.QUESTIONS, {1: "EMEA"}, ("questions", "int")),
     Case("question-item-no-name", Param.QUESTIONS, [{"value": "EMEA"}], ("questions",)),
@@ -93,7 +111,11 @@ Action = Callable[[Any], object]
 
 def _operator_with(param: Param, value: Any, *, deferrable: bool) -> object:
     """The operator with one spoiled argument (extras are spoiled on the connection instead)."""
-    arguments: dict[str, Any] = {"workflow_id": REGIONAL, "questions": {"region": "EMEA"}, "deferrable": deferrable}
+    arguments: dict[str, Any] = {
+        "workflow_id": REGIONAL,
+        "questions": {"region": "EMEA"},
+        "deferrable": deferrable,
+    }
     if param is Param.WORKFLOW_ID:
         arguments["workflow_id"] = value
     elif param in (Param.QUESTIONS, Param.PRIORITY, Param.POLL_INTERVAL, Param.TIMEOUT):
@@ -140,9 +162,17 @@ def trigger_actions(param: Param) -> list[Callable[[Any], str]]:
     """The deferrable side: the operator or sensor about to defer, and the trigger itself where it sees the input."""
     actions: list[Callable[[Any], str]] = []
     if param is Param.JOB_ID:
-        actions.append(lambda value: str(expect_error(AlteryxInputError, lambda: run_sensor(deferrable=True, job_id=value))))
+        actions.append(
+            lambda value: str(
+                expect_error(AlteryxInputError, lambda: run_sensor(deferrable=True, job_id=value))
+            )
+        )
     else:
-        actions.append(lambda value: str(expect_error(AlteryxInputError, lambda: _operator_with(param, value, deferrable=True))))
+        actions.append(
+            lambda value: str(
+                expect_error(AlteryxInputError, lambda: _operator_with(param, value, deferrable=True))
+            )
+        )
     if param in (Param.JOB_ID, Param.POLL_INTERVAL, Param.EXTRA_TIMEOUT, Param.EXTRA_VERIFY):
         actions.append(lambda value: expect_error_event(lambda: _trigger(param, value)))
     return actions
@@ -171,7 +201,9 @@ def test_bad_input_is_refused_before_anything_is_sent(
     for text in texts:
         assert_words(text, case.words)
     served = secret_emulator.info()
-    assert (served["requestsServed"], served["jobsCreated"]) == (0, 0), f"the Server was asked before the input was refused: {served}"
+    assert (served["requestsServed"], served["jobsCreated"]) == (0, 0), (
+        f"the Server was asked before the input was refused: {served}"
+    )
     assert secret_emulator.jobs() == []
     leaks.assert_clean(*texts, json.dumps(texts))
 

@@ -16,7 +16,9 @@ def enc(text: str) -> str:
     return quote(text, safe="~")
 
 
-def sign_by_hand(method: str, url: str, params: dict[str, str], key: str, secret: str, **overrides: str) -> dict[str, str]:
+def sign_by_hand(
+    method: str, url: str, params: dict[str, str], key: str, secret: str, **overrides: str
+) -> dict[str, str]:
     """Steps 1-5 of the reference: oauth params, normalise, base string, HMAC-SHA1 with ``secret&``."""
     oauth = {
         "oauth_consumer_key": key,
@@ -33,10 +35,14 @@ def sign_by_hand(method: str, url: str, params: dict[str, str], key: str, secret
     return {**every, "oauth_signature": base64.b64encode(digest).decode()}
 
 
-def signed_url_by_hand(method: str, url: str, key: str, secret: str, params: dict[str, str] | None = None, **overrides: str) -> str:
+def signed_url_by_hand(
+    method: str, url: str, key: str, secret: str, params: dict[str, str] | None = None, **overrides: str
+) -> str:
     return f"{url}?{urlencode(sign_by_hand(method, url, params or {}, key, secret, **overrides), quote_via=quote)}"
 
 
 def signed_url_by_oauthlib(method: str, url: str, key: str, secret: str) -> str:
-    uri, _, _ = Client(key, client_secret=secret, signature_type=SIGNATURE_TYPE_QUERY).sign(url, http_method=method)
+    uri, _, _ = Client(key, client_secret=secret, signature_type=SIGNATURE_TYPE_QUERY).sign(
+        url, http_method=method
+    )
     return uri

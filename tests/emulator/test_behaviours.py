@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_alteryx.emulator import CatalogueError, EmulatorConfig, RunningEmulator, load_catalogue, run_emulator
+from airflow_provider_alteryx.emulator import (
+    CatalogueError,
+    EmulatorConfig,
+    RunningEmulator,
+    load_catalogue,
+    run_emulator,
+)
 from airflow_provider_alteryx.emulator.catalogue import Workflow
 from airflow_provider_alteryx.emulator.server import _parser, config_from_args
 from tests.conftest import QUICK, REGIONAL, SLOW, StartEmulator
@@ -22,7 +28,11 @@ class ArtisanApi(WebApi):
 
     def __init__(self, emulator: RunningEmulator) -> None:
         self.base = f"{emulator.url}/webapi"
-        form = {"grant_type": "client_credentials", "client_id": emulator.artisan_key, "client_secret": emulator.artisan_secret}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": emulator.artisan_key,
+            "client_secret": emulator.artisan_secret,
+        }
         answer = requests.post(f"{self.base}/oauth2/token", data=form, timeout=10)
         self.headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
@@ -63,7 +73,9 @@ def test_the_answer_to_creating_a_job_is_always_queued(start_emulator: StartEmul
     if version == "2025.1":
         answers.append(call("POST", f"/v3/workflows/{SLOW}/jobs", json={}).json())
     assert [a["status"] for a in answers] == ["Queued"] * len(answers)
-    assert {j["status"] for j in emulator.jobs()} == {"Running"}  # a free slot took each at once; each runs 30 s
+    assert {j["status"] for j in emulator.jobs()} == {
+        "Running"
+    }  # a free slot took each at once; each runs 30 s
 
 
 def test_a_job_tagged_for_no_worker_stays_queued(start_emulator: StartEmulator) -> None:
@@ -73,7 +85,10 @@ def test_a_job_tagged_for_no_worker_stays_queued(start_emulator: StartEmulator) 
     tagged = call("POST", f"/v3/workflows/{QUICK}/jobs", json={"workerTag": "eu"}).json()["id"]
     untagged = call("POST", f"/v3/workflows/{QUICK}/jobs", json={}).json()["id"]
     for job_id in (tagged, untagged):
-        assert wait_until_finished(lambda i: call("GET", f"/v3/jobs/{i}").json(), job_id)["disposition"] == "Success"
+        assert (
+            wait_until_finished(lambda i: call("GET", f"/v3/jobs/{i}").json(), job_id)["disposition"]
+            == "Success"
+        )
     assert call("GET", f"/v3/jobs/{stranded}").json()["status"] == "Queued"
     assert emulator.info()["workerTags"] == ["eu"]
 
@@ -83,7 +98,9 @@ class TestRoles:
         emulator = start_emulator(worker_tags=("eu",))
         curator, artisan = WebApi(emulator), ArtisanApi(emulator)
         theirs = curator("POST", f"/v3/workflows/{SLOW}/jobs", json={}).json()["id"]
-        mine = artisan("POST", f"/v3/workflows/{SLOW}/jobs", json={"priority": "Critical", "workerTag": "eu"}).json()
+        mine = artisan(
+            "POST", f"/v3/workflows/{SLOW}/jobs", json={"priority": "Critical", "workerTag": "eu"}
+        ).json()
         # Without the permissions, the Server silently ignores priority and worker tag.
         assert (mine["priority"], mine["workerTag"]) == ("Default", "")
         assert artisan("GET", f"/v3/jobs/{theirs}").status_code == 404
@@ -91,7 +108,10 @@ class TestRoles:
         assert [j["id"] for j in artisan("GET", f"/v3/workflows/{SLOW}/jobs").json()] == [mine["id"]]
         assert {j["id"] for j in curator("GET", f"/v3/workflows/{SLOW}/jobs").json()} == {theirs, mine["id"]}
         denied = artisan("GET", f"/v3/jobs/{mine['id']}/messages")
-        assert (denied.status_code, denied.json()) == (401, {"message": "Authorization has been denied for this request."})
+        assert (denied.status_code, denied.json()) == (
+            401,
+            {"message": "Authorization has been denied for this request."},
+        )
         assert artisan("GET", "/v3/jobs").status_code == 401
         assert curator("GET", f"/v3/jobs/{mine['id']}/messages").status_code == 200
         assert {j["jobId"] for j in curator("GET", "/v3/jobs").json()["data"]} == {theirs, mine["id"]}
@@ -117,8 +137,13 @@ def test_jobs_running_longer_than_the_limit_are_cancelled(start_emulator: StartE
     quick = call("POST", f"/v3/workflows/{QUICK}/jobs", json={}).json()["id"]
     cancelled = wait_until_finished(lambda i: call("GET", f"/v3/jobs/{i}").json(), slow)
     assert (cancelled["status"], cancelled["disposition"]) == ("Cancelled", "Cancelled")
-    assert cancelled["messages"][-1]["status"] == 3 and "ran longer than 0.3 seconds" in cancelled["messages"][-1]["text"]
-    assert wait_until_finished(lambda i: call("GET", f"/v3/jobs/{i}").json(), quick)["disposition"] == "Success"
+    assert (
+        cancelled["messages"][-1]["status"] == 3
+        and "ran longer than 0.3 seconds" in cancelled["messages"][-1]["text"]
+    )
+    assert (
+        wait_until_finished(lambda i: call("GET", f"/v3/jobs/{i}").json(), quick)["disposition"] == "Success"
+    )
 
 
 def test_background_load_keeps_jobs_waiting_for_a_slot(start_emulator: StartEmulator) -> None:
@@ -136,11 +161,17 @@ def test_background_load_keeps_jobs_waiting_for_a_slot(start_emulator: StartEmul
     assert any(j["workflowName"] == "Another user's schedule" for j in call("GET", "/v3/jobs").json()["data"])
 
 
-def test_state_survives_a_restart(workflows: tuple[Workflow, ...], start_emulator: StartEmulator, tmp_path: Path) -> None:
+def test_state_survives_a_restart(
+    workflows: tuple[Workflow, ...], start_emulator: StartEmulator, tmp_path: Path
+) -> None:
     state = tmp_path / "state.json"
     with run_emulator(EmulatorConfig(workflows=workflows, state_file=state)) as before:
         call = WebApi(before)
-        done = call("POST", f"/v3/workflows/{REGIONAL}/jobs", json={"questions": [{"name": "region", "value": "EMEA"}]}).json()["id"]
+        done = call(
+            "POST",
+            f"/v3/workflows/{REGIONAL}/jobs",
+            json={"questions": [{"name": "region", "value": "EMEA"}]},
+        ).json()["id"]
         finished = wait_until_finished(lambda i: call("GET", f"/v3/jobs/{i}").json(), done)
         running = call("POST", f"/v3/workflows/{SLOW}/jobs", json={}).json()["id"]
         assert control_job(before, running)["status"] == "Running"
@@ -149,22 +180,48 @@ def test_state_survives_a_restart(workflows: tuple[Workflow, ...], start_emulato
     again.headers = call.headers  # the token issued before the restart still works
     assert again("GET", f"/v3/jobs/{done}").json() == finished
     # The job that was running when the Server stopped runs again from the queue.
-    assert wait_until_finished(lambda i: again("GET", f"/v3/jobs/{i}").json(), running)["disposition"] == "Success"
-    assert again("GET", f"/v1/jobs/{finished['id']}/output/{finished['outputs'][0]['id']}", params={"format": "Csv"}).text == "region,total\nEMEA,42\n"
+    assert (
+        wait_until_finished(lambda i: again("GET", f"/v3/jobs/{i}").json(), running)["disposition"]
+        == "Success"
+    )
+    assert (
+        again(
+            "GET",
+            f"/v1/jobs/{finished['id']}/output/{finished['outputs'][0]['id']}",
+            params={"format": "Csv"},
+        ).text
+        == "region,total\nEMEA,42\n"
+    )
 
 
 def test_job_lists_filter_by_status_and_result_and_sort(emulator: RunningEmulator) -> None:
     call = WebApi(emulator)
-    ok = call("POST", f"/v3/workflows/{REGIONAL}/jobs", json={"questions": [{"name": "region", "value": "EMEA"}]}).json()["id"]
-    bad = call("POST", f"/v3/workflows/{REGIONAL}/jobs", json={"questions": [{"name": "region", "value": "Atlantis"}]}).json()["id"]
+    ok = call(
+        "POST", f"/v3/workflows/{REGIONAL}/jobs", json={"questions": [{"name": "region", "value": "EMEA"}]}
+    ).json()["id"]
+    bad = call(
+        "POST",
+        f"/v3/workflows/{REGIONAL}/jobs",
+        json={"questions": [{"name": "region", "value": "Atlantis"}]},
+    ).json()["id"]
     for job_id in (ok, bad):
         wait_until_finished(lambda i: call("GET", f"/v3/jobs/{i}").json(), job_id)
     path = f"/v3/workflows/{REGIONAL}/jobs"
     assert [j["id"] for j in call("GET", path, params={"resultCode": "Error"}).json()] == [bad]
-    assert [j["id"] for j in call("GET", path, params={"status": "Completed", "sortField": "createdate", "direction": "desc"}).json()] == [bad, ok]
+    assert [
+        j["id"]
+        for j in call(
+            "GET", path, params={"status": "Completed", "sortField": "createdate", "direction": "desc"}
+        ).json()
+    ] == [bad, ok]
     assert call("GET", path, params={"status": "Queued"}).json() == []
     assert call("GET", path, params={"sortField": "colour"}).status_code == 400
-    assert [j["jobId"] for j in call("GET", "/v3/jobs", params={"statuses": "Complete", "sortField": "CreateDate", "direction": "desc"}).json()["data"]] == [
+    assert [
+        j["jobId"]
+        for j in call(
+            "GET", "/v3/jobs", params={"statuses": "Complete", "sortField": "CreateDate", "direction": "desc"}
+        ).json()["data"]
+    ] == [
         bad,
         ok,
     ]
@@ -173,7 +230,11 @@ def test_job_lists_filter_by_status_and_result_and_sort(emulator: RunningEmulato
 def test_legacy_and_v1_jobs_have_the_real_servers_formats(start_emulator: StartEmulator) -> None:
     emulator = start_emulator(server_version="2021.4", engine_messages=True, time_scale=0.1)
     call = Legacy(emulator)
-    created = call("POST", f"/workflows/{REGIONAL}/jobs/", json={"questions": [{"name": "region", "value": "EMEA"}], "priority": "3"}).json()
+    created = call(
+        "POST",
+        f"/workflows/{REGIONAL}/jobs/",
+        json={"questions": [{"name": "region", "value": "EMEA"}], "priority": "3"},
+    ).json()
     assert len(created["createDate"].split(".")[1]) == len("6528576Z") and created["workerTag"] == ""
     job = wait_until_finished(lambda i: call("GET", f"/jobs/{i}/").json(), created["id"])
     assert (job["priority"], job["appId"], job["workerTag"], job["runWithE2"]) == (3, None, None, True)
@@ -191,7 +252,11 @@ def test_the_catalogue_takes_the_servers_question_types_and_items(tmp_path: Path
         "      - {name: when, type: QuestionDate}\n      - {name: flag, type: checkbox}\n"
     )
     pick, when, flag = load_catalogue(path)[0].questions
-    assert (pick.type, pick.multiple, [(i.key, i.value) for i in pick.items]) == ("QuestionListBox", True, [("a", "Apple"), ("b", "b")])
+    assert (pick.type, pick.multiple, [(i.key, i.value) for i in pick.items]) == (
+        "QuestionListBox",
+        True,
+        [("a", "Apple"), ("b", "b")],
+    )
     assert (when.type, flag.type) == ("QuestionDate", "QuestionCheckBox")
 
 
@@ -199,7 +264,10 @@ def test_the_catalogue_takes_the_servers_question_types_and_items(tmp_path: Path
     ("question", "message"),
     [
         ("{name: q, type: QuestionSlider}", "'QuestionSlider' is not one of text, number"),
-        ("{name: q, type: text, items: [a]}", "only QuestionDropDown and QuestionListBox questions have items, not QuestionTextBox"),
+        (
+            "{name: q, type: text, items: [a]}",
+            "only QuestionDropDown and QuestionListBox questions have items, not QuestionTextBox",
+        ),
         ("{name: q, type: dropdown, multiple: true}", "true only for a QuestionListBox"),
     ],
 )
@@ -233,13 +301,29 @@ def test_every_behaviour_is_a_command_line_setting() -> None:
         ]
     )
     config = config_from_args(args)
-    assert (config.worker_tags, config.role, config.created_seconds, config.initializing_seconds) == (("eu", "gpu"), "Artisan", 1.0, 2.0)
-    assert (config.cancel_after, config.background_load, config.background_seconds, config.engine_messages) == (30.0, 3, 20.0, False)
+    assert (config.worker_tags, config.role, config.created_seconds, config.initializing_seconds) == (
+        ("eu", "gpu"),
+        "Artisan",
+        1.0,
+        2.0,
+    )
+    assert (
+        config.cancel_after,
+        config.background_load,
+        config.background_seconds,
+        config.engine_messages,
+    ) == (30.0, 3, 20.0, False)
     assert config.state_file == Path("/tmp/state.json")
     assert config_from_args(_parser().parse_args([])).engine_messages is True
 
 
 def test_bad_tokens_of_either_user_are_refused(emulator: RunningEmulator) -> None:
     assert token(emulator)
-    form = {"grant_type": "client_credentials", "client_id": emulator.artisan_key, "client_secret": emulator.api_secret}
-    assert requests.post(f"{emulator.url}/webapi/oauth2/token", data=form, timeout=10).json() == {"error": "invalid_client"}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emulator.artisan_key,
+        "client_secret": emulator.api_secret,
+    }
+    assert requests.post(f"{emulator.url}/webapi/oauth2/token", data=form, timeout=10).json() == {
+        "error": "invalid_client"
+    }

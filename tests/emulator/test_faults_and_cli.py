@@ -93,7 +93,9 @@ def test_faults_can_be_scoped_to_job_creations_with_one_status(emulator: Running
     assert {call("POST", f"/v3/workflows/{QUICK}/jobs", json={}).status_code for _ in range(5)} == {504}
     assert len(emulator.jobs()) == 5
     emulator.set_faults(error_rate=1.0, error_after_rate=0, error_status=0, scope="token")
-    refused = requests.post(f"{emulator.url}/webapi/oauth2/token", data={"grant_type": "client_credentials"}, timeout=10)
+    refused = requests.post(
+        f"{emulator.url}/webapi/oauth2/token", data={"grant_type": "client_credentials"}, timeout=10
+    )
     assert refused.status_code in {500, 502, 503}
     assert call("POST", f"/v3/workflows/{QUICK}/jobs", json={}).status_code == 200
 
@@ -108,7 +110,10 @@ def test_info_counts_requests_tokens_jobs_and_faults_by_kind(emulator: RunningEm
         call("POST", f"/v3/workflows/{QUICK}/jobs", json={})
     info = emulator.info()
     assert (info["requestsServed"], info["tokensIssued"], info["jobsCreated"]) == (4, 1, 2)
-    assert {name: count for name, count in info["faultsInjected"].items() if count} == {"throttle_rate": 1, "drop_job_responses": 1}
+    assert {name: count for name, count in info["faultsInjected"].items() if count} == {
+        "throttle_rate": 1,
+        "drop_job_responses": 1,
+    }
 
 
 @pytest.mark.parametrize(
@@ -122,10 +127,14 @@ def test_info_counts_requests_tokens_jobs_and_faults_by_kind(emulator: RunningEm
         ({"scope": "writes"}, "fault scope must be one of all, token, create, read"),
     ],
 )
-def test_fault_updates_are_checked_against_their_declaration(emulator: RunningEmulator, changes: dict[str, object], message: str) -> None:
+def test_fault_updates_are_checked_against_their_declaration(
+    emulator: RunningEmulator, changes: dict[str, object], message: str
+) -> None:
     answer = requests.put(f"{emulator.url}/__emulator/faults", json={"drop_rate": 0.5, **changes}, timeout=10)
     assert answer.status_code == 400 and message in answer.json()["message"]
-    assert requests.get(f"{emulator.url}/__emulator/faults", timeout=10).json()["drop_rate"] == 0.0  # nothing applied
+    assert (
+        requests.get(f"{emulator.url}/__emulator/faults", timeout=10).json()["drop_rate"] == 0.0
+    )  # nothing applied
 
 
 def test_control_endpoints_need_no_auth_and_ignore_faults(emulator: RunningEmulator) -> None:
@@ -133,7 +142,10 @@ def test_control_endpoints_need_no_auth_and_ignore_faults(emulator: RunningEmula
     assert requests.get(f"{emulator.url}/__emulator/info", timeout=10).json()["serverVersion"] == "2025.1"
     bad = requests.put(f"{emulator.url}/__emulator/faults", json={"eror_rate": 1}, timeout=10)
     assert bad.status_code == 400 and "unknown fault(s) eror_rate" in bad.json()["message"]
-    assert requests.put(f"{emulator.url}/__emulator/faults", json={"drop_rate": 2}, timeout=10).status_code == 400
+    assert (
+        requests.put(f"{emulator.url}/__emulator/faults", json={"drop_rate": 2}, timeout=10).status_code
+        == 400
+    )
     emulator.reset()
     assert requests.get(f"{emulator.url}/__emulator/faults", timeout=10).json()["error_rate"] == 0.0
 
@@ -143,7 +155,12 @@ def test_jobs_listing_and_reset(start_emulator: StartEmulator) -> None:
     call = WebApi(emulator)
     call("POST", f"/v3/workflows/{SLOW}/jobs", json={"priority": "High", "workerTag": "eu"})
     (job,) = emulator.jobs()
-    assert (job["workflowName"], job["priority"], job["workerTag"], job["status"]) == ("Slow", "High", "eu", "Running")
+    assert (job["workflowName"], job["priority"], job["workerTag"], job["status"]) == (
+        "Slow",
+        "High",
+        "eu",
+        "Running",
+    )
     assert job["createdAt"] and job["startedAt"] and job["finishedAt"] is None
     emulator.reset()
     assert emulator.jobs() == []
@@ -156,16 +173,33 @@ def test_jobs_listing_and_reset(start_emulator: StartEmulator) -> None:
         ("workflows: []", "workflows: the catalogue lists no workflows"),
         ("workflows:\n  - {id: abc}", "workflows[0].name: expected a non-empty string"),
         ("workflows:\n  - {name: A, id: XYZ}", "workflows[0].id: 'XYZ' is not 24 lowercase hex characters"),
-        ("workflows:\n  - {name: A, questions: [{name: q, type: slider}]}", "workflows[0].questions[0].type: 'slider' is not one of"),
-        ("workflows:\n  - {name: A, run: {seconds: -1}}", "workflows[0].run.seconds: expected a number of seconds >= 0"),
-        ("workflows:\n  - {name: A, run: {disposition: Meh}}", "workflows[0].run.disposition: 'Meh' is not one of Success, Warning, Error"),
-        ("workflows:\n  - {name: A, run: {error_when: {nope: x}}}", "workflows[0].run.error_when.nope: names no question of this workflow"),
-        ("workflows:\n  - {name: A, run: {outputs: [{name: o, formats: [Gif]}]}}", "workflows[0].run.outputs[0].formats: 'Gif' is not one of"),
+        (
+            "workflows:\n  - {name: A, questions: [{name: q, type: slider}]}",
+            "workflows[0].questions[0].type: 'slider' is not one of",
+        ),
+        (
+            "workflows:\n  - {name: A, run: {seconds: -1}}",
+            "workflows[0].run.seconds: expected a number of seconds >= 0",
+        ),
+        (
+            "workflows:\n  - {name: A, run: {disposition: Meh}}",
+            "workflows[0].run.disposition: 'Meh' is not one of Success, Warning, Error",
+        ),
+        (
+            "workflows:\n  - {name: A, run: {error_when: {nope: x}}}",
+            "workflows[0].run.error_when.nope: names no question of this workflow",
+        ),
+        (
+            "workflows:\n  - {name: A, run: {outputs: [{name: o, formats: [Gif]}]}}",
+            "workflows[0].run.outputs[0].formats: 'Gif' is not one of",
+        ),
         ("workflows:\n  - {name: A}\n  - {name: A}", "workflows[1].id: duplicate workflow id"),
         ("workflows: {name: [", "not valid YAML"),
     ],
 )
-def test_bad_catalogues_name_the_file_the_field_and_the_problem(tmp_path: Path, document: str, message: str) -> None:
+def test_bad_catalogues_name_the_file_the_field_and_the_problem(
+    tmp_path: Path, document: str, message: str
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(document)
     with pytest.raises(CatalogueError) as caught:
@@ -176,7 +210,15 @@ def test_bad_catalogues_name_the_file_the_field_and_the_problem(tmp_path: Path, 
 
 def test_json_catalogue_and_derived_ids(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    path.write_text(json.dumps({"workflows": [{"name": "From JSON", "questions": [{"name": "flag", "type": "boolean", "default": True}]}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "workflows": [
+                    {"name": "From JSON", "questions": [{"name": "flag", "type": "boolean", "default": True}]}
+                ]
+            }
+        )
+    )
     (workflow,) = load_catalogue(path)
     assert len(workflow.id) == 24 and workflow.questions[0].default == "true"
     assert load_catalogue(path)[0].id == workflow.id  # stable
@@ -188,7 +230,12 @@ def test_bundled_demo_catalogue_loads() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "airflow_provider_alteryx.emulator", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "airflow_provider_alteryx.emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_rejects_a_bad_catalogue_and_bad_flags_with_exit_code_2(tmp_path: Path) -> None:
@@ -204,9 +251,14 @@ def test_cli_rejects_a_bad_catalogue_and_bad_flags_with_exit_code_2(tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("flags", "message"),
-    [(["--drop-job-responses", "2.5"], "'2.5' is not a whole number >= 0"), (["--scope", "writes"], "'writes' is not one of all, token, create, read")],
+    [
+        (["--drop-job-responses", "2.5"], "'2.5' is not a whole number >= 0"),
+        (["--scope", "writes"], "'writes' is not one of all, token, create, read"),
+    ],
 )
-def test_fault_flags_are_checked_as_declared(capsys: pytest.CaptureFixture[str], flags: list[str], message: str) -> None:
+def test_fault_flags_are_checked_as_declared(
+    capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
     with pytest.raises(SystemExit) as exited:
         _parser().parse_args(flags)
     assert exited.value.code == 2 and message in capsys.readouterr().err
@@ -262,5 +314,7 @@ def test_the_pytest_plugin_imports_nothing_until_its_fixture_is_used() -> None:
         "import airflow_provider_alteryx.emulator.pytest_plugin\n"
         "print(sorted(m for m in sys.modules if m in ('yaml', 'aiohttp.web') or m.startswith('airflow_provider_alteryx.emulator.')))\n"
     )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.strip()
     assert loaded == "['airflow_provider_alteryx.emulator.pytest_plugin']"

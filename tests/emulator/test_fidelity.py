@@ -70,7 +70,9 @@ def _cases() -> Iterator[Any]:
         for api in [Api(family), *(Api(a) for a in saved.get("also", []))]:
             for version in SERVER_VERSIONS:
                 if _served(api, method, route_path, version):
-                    yield pytest.param(saved, api, method, route_path, version, id=f"{path.stem}-{api}-{version}")
+                    yield pytest.param(
+                        saved, api, method, route_path, version, id=f"{path.stem}-{api}-{version}"
+                    )
 
 
 def _served(api: Api, method: str, path: str, version: str) -> bool:
@@ -86,7 +88,13 @@ def emulators() -> Iterator[dict[str, RunningEmulator]]:
     workflows = load_catalogue(CATALOGUE)
     with ExitStack() as stack:
         yield {
-            version: stack.enter_context(run_emulator(EmulatorConfig(workflows=workflows, server_version=version, time_scale=0.05, engine_messages=True)))
+            version: stack.enter_context(
+                run_emulator(
+                    EmulatorConfig(
+                        workflows=workflows, server_version=version, time_scale=0.05, engine_messages=True
+                    )
+                )
+            )
             for version in SERVER_VERSIONS
         }
 
@@ -96,7 +104,9 @@ def _client(emulator: RunningEmulator, api: Api) -> Any:
         legacy = Legacy(emulator)
         return lambda method, path, **kwargs: legacy(method, path + "/", **kwargs)
     web_api = WebApi(emulator)
-    return lambda method, path, **kwargs: web_api(method, PREFIXES[api].removeprefix("/webapi") + path, **kwargs)
+    return lambda method, path, **kwargs: web_api(
+        method, PREFIXES[api].removeprefix("/webapi") + path, **kwargs
+    )
 
 
 def _finished_job(call: Any, api: Api) -> str:
@@ -105,13 +115,24 @@ def _finished_job(call: Any, api: Api) -> str:
     return wait_until_finished(lambda i: call("GET", f"/jobs/{i}").json(), created.json()["id"])["id"]
 
 
-def emulated_answer(emulator: RunningEmulator, api: Api, method: str, path: str, saved: dict[str, Any]) -> requests.Response:
+def emulated_answer(
+    emulator: RunningEmulator, api: Api, method: str, path: str, saved: dict[str, Any]
+) -> requests.Response:
     """Ask the emulator what the real Server was asked."""
     if path == "/oauth2/token":
-        form = {"grant_type": "client_credentials", "client_id": emulator.api_key, "client_secret": emulator.api_secret}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": emulator.api_key,
+            "client_secret": emulator.api_secret,
+        }
         return requests.post(emulator.url + TOKEN_PATH, data=form, timeout=10)
     if saved.get("status") == 401:
-        return requests.get(signed_url_by_hand("GET", f"{emulator.url}/gallery/api/v1/jobs/{'0' * 24}/", emulator.api_key, "wrong"), timeout=10)
+        return requests.get(
+            signed_url_by_hand(
+                "GET", f"{emulator.url}/gallery/api/v1/jobs/{'0' * 24}/", emulator.api_key, "wrong"
+            ),
+            timeout=10,
+        )
     call = _client(emulator, api)
     workflow = CHOICES if saved.get("workflow") == "Choices" else REGIONAL
     if method == "POST":
@@ -122,7 +143,12 @@ def emulated_answer(emulator: RunningEmulator, api: Api, method: str, path: str,
 
 @pytest.mark.parametrize(("saved", "api", "method", "path", "version"), list(_cases()))
 def test_emulated_answers_have_the_shapes_of_real_answers(
-    emulators: dict[str, RunningEmulator], saved: dict[str, Any], api: Api, method: str, path: str, version: str
+    emulators: dict[str, RunningEmulator],
+    saved: dict[str, Any],
+    api: Api,
+    method: str,
+    path: str,
+    version: str,
 ) -> None:
     answer = emulated_answer(emulators[version], api, method, path, saved)
     assert answer.status_code == saved.get("status", 200), answer.text

@@ -47,12 +47,21 @@ class FaultProxy:
 
     def count(self, method: str, path_suffix: str) -> int:
         """How many requests of ``method`` to a path ending with ``path_suffix`` arrived."""
-        return sum(n for key, n in self.seen.items() if key.startswith(method + " ") and key.rstrip("/").endswith(path_suffix))
+        return sum(
+            n
+            for key, n in self.seen.items()
+            if key.startswith(method + " ") and key.rstrip("/").endswith(path_suffix)
+        )
 
 
 def _matching(proxy: FaultProxy, request: web.Request, when: str) -> Rule | None:
     for rule in proxy.rules:
-        if rule.times > 0 and rule.when == when and rule.method == request.method and rule.path in request.path:
+        if (
+            rule.times > 0
+            and rule.when == when
+            and rule.method == request.method
+            and rule.path in request.path
+        ):
             rule.times -= 1
             return rule
     return None
@@ -63,7 +72,11 @@ def _fail(request: web.Request, rule: Rule) -> web.StreamResponse:
         assert request.transport is not None
         request.transport.close()
         return web.Response()  # never reaches the client: its connection is gone
-    return web.Response(status=rule.answer, text=f"<html><title>{rule.answer}</title>injected by the test proxy</html>", content_type="text/html")
+    return web.Response(
+        status=rule.answer,
+        text=f"<html><title>{rule.answer}</title>injected by the test proxy</html>",
+        content_type="text/html",
+    )
 
 
 def _app(proxy: FaultProxy, target: str) -> web.Application:
@@ -75,7 +88,13 @@ def _app(proxy: FaultProxy, target: str) -> web.Application:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         async with (
             aiohttp.ClientSession() as session,
-            session.request(request.method, target + request.rel_url.raw_path_qs, headers=headers, data=await request.read(), allow_redirects=False) as answer,
+            session.request(
+                request.method,
+                target + request.rel_url.raw_path_qs,
+                headers=headers,
+                data=await request.read(),
+                allow_redirects=False,
+            ) as answer,
         ):
             body = await answer.read()
             after = _matching(proxy, request, "after")
@@ -83,7 +102,11 @@ def _app(proxy: FaultProxy, target: str) -> web.Application:
                 if after.meanwhile is not None:
                     await asyncio.to_thread(after.meanwhile)
                 return _fail(request, after)
-            return web.Response(status=answer.status, body=body, headers={k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS})
+            return web.Response(
+                status=answer.status,
+                body=body,
+                headers={k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS},
+            )
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", forward)

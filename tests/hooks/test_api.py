@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from airflow_provider_alteryx.constants import ApiFamily, CallKind, Received
-from airflow_provider_alteryx.exceptions import AlteryxAmbiguousJobError, AlteryxApiError, AlteryxConnectionError, AlteryxError
+from airflow_provider_alteryx.exceptions import (
+    AlteryxAmbiguousJobError,
+    AlteryxApiError,
+    AlteryxConnectionError,
+    AlteryxError,
+)
 from airflow_provider_alteryx.hooks.api import AlteryxApi, Capabilities
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.creation import CLAIM_WAIT_SECONDS, TURN_POLL_SECONDS, CreationLedger
@@ -61,9 +66,16 @@ class Stepper:
         return outcome
 
 
-def api(clock: FakeClock, policy: RetryPolicy | None = None, ledger: CreationLedger | None = None) -> AlteryxApi:
+def api(
+    clock: FakeClock, policy: RetryPolicy | None = None, ledger: CreationLedger | None = None
+) -> AlteryxApi:
     return AlteryxApi(
-        CONFIG, policy or RetryPolicy(delay=1.0), logging.getLogger("test"), clock=clock, capabilities=Capabilities(), ledger=ledger or CreationLedger()
+        CONFIG,
+        policy or RetryPolicy(delay=1.0),
+        logging.getLogger("test"),
+        clock=clock,
+        capabilities=Capabilities(),
+        ledger=ledger or CreationLedger(),
     )
 
 
@@ -93,7 +105,9 @@ class Script:
 
 
 def creation_kinds(stepper: Stepper) -> list[str]:
-    return ["POST" if c.method == "POST" else "list" if c.url.endswith("/jobs") else "get" for c in stepper.calls]
+    return [
+        "POST" if c.method == "POST" else "list" if c.url.endswith("/jobs") else "get" for c in stepper.calls
+    ]
 
 
 class TestCreation:
@@ -196,12 +210,18 @@ class TestRetries:
         read = ApiCall("GET", "http://x/jobs/1", ApiFamily.V3)
         maybe = AlteryxConnectionError("reset", received=Received.MAYBE)
         surely_not = AlteryxConnectionError("refused", received=Received.NO)
-        assert (policy.may_retry(read, maybe), policy.may_retry(create, maybe), policy.may_retry(create, surely_not)) == (True, False, True)
+        assert (
+            policy.may_retry(read, maybe),
+            policy.may_retry(create, maybe),
+            policy.may_retry(create, surely_not),
+        ) == (True, False, True)
         assert not policy.may_retry(read, AlteryxApiError("bad", status=400))
 
     def test_a_non_transient_failure_is_not_retried(self) -> None:
         clock = FakeClock()
-        stepper = Stepper(lambda call: AlteryxConnectionError("TLS", received=Received.NO, retryable=False), clock)
+        stepper = Stepper(
+            lambda call: AlteryxConnectionError("TLS", received=Received.NO, retryable=False), clock
+        )
         with pytest.raises(AlteryxError, match="TLS"):
             stepper.run(api(clock).get_job(JOB))
         assert (len(stepper.calls), stepper.sleeps) == (1, [])
@@ -209,7 +229,14 @@ class TestRetries:
 
 def test_cancel_sends_the_delete_first_and_reads_the_job_once_after() -> None:
     clock = FakeClock()
-    stepper = Stepper(lambda call: None if call.method == "DELETE" else {**job(JOB), "status": "Cancelled", "disposition": "Cancelled"}, clock)
+    stepper = Stepper(
+        lambda call: (
+            None
+            if call.method == "DELETE"
+            else {**job(JOB), "status": "Cancelled", "disposition": "Cancelled"}
+        ),
+        clock,
+    )
     cancelled = stepper.run(api(clock).cancel_job(JOB))
     assert [c.method for c in stepper.calls] == ["DELETE", "GET"]
     assert cancelled.outcome == "Cancelled"

@@ -27,11 +27,18 @@ class Clock:
 
 
 def token(lifetime: float, now: float, value: str = "tok-1") -> Token:
-    return Token.from_answer(CONFIG, CALL, f'{{"access_token": "{value}", "token_type": "bearer", "expires_in": {lifetime}}}'.encode(), now=now)
+    return Token.from_answer(
+        CONFIG,
+        CALL,
+        f'{{"access_token": "{value}", "token_type": "bearer", "expires_in": {lifetime}}}'.encode(),
+        now=now,
+    )
 
 
 @pytest.mark.parametrize(("lifetime", "refresh_after"), [(20, 15), (3600, 3540), (4, 3)])
-def test_refresh_is_a_share_of_the_lifetime_never_more_than_half(lifetime: float, refresh_after: float) -> None:
+def test_refresh_is_a_share_of_the_lifetime_never_more_than_half(
+    lifetime: float, refresh_after: float
+) -> None:
     issued = token(lifetime, now=0.0)
     assert issued.refresh_at == refresh_after
     assert lifetime / 2 <= issued.refresh_at < issued.expires_at <= lifetime

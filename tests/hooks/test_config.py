@@ -13,21 +13,47 @@ from airflow_provider_alteryx.hooks.config import ServerConfig
 
 class TestConnectionFields:
     def config(self, **fields: Any) -> ServerConfig:
-        base: dict[str, Any] = {"host": "alteryx.example.com", "port": None, "login": "key", "password": "secret", "extra": {}}
+        base: dict[str, Any] = {
+            "host": "alteryx.example.com",
+            "port": None,
+            "login": "key",
+            "password": "secret",
+            "extra": {},
+        }
         return ServerConfig.from_connection("c", **(base | fields))
 
     def test_defaults_and_https_assumed(self) -> None:
         config = self.config()
-        assert (config.base_url, config.auth_type, config.webapi_path, config.verify) == ("https://alteryx.example.com", "oauth2", "/webapi", True)
+        assert (config.base_url, config.auth_type, config.webapi_path, config.verify) == (
+            "https://alteryx.example.com",
+            "oauth2",
+            "/webapi",
+            True,
+        )
         assert config.scheme_assumed and not self.config(host="https://alteryx.example.com").scheme_assumed
         assert config.token_url == "https://alteryx.example.com/webapi/oauth2/token"
         assert "secret" not in repr(config)
 
     def test_port_paths_verify_and_timeout(self) -> None:
         config = self.config(
-            host="http://srv", port=8443, extra={"webapi_path": "api/", "gallery_path": "/g/", "verify": "false", "timeout": "5", "auth_type": "OAuth1"}
+            host="http://srv",
+            port=8443,
+            extra={
+                "webapi_path": "api/",
+                "gallery_path": "/g/",
+                "verify": "false",
+                "timeout": "5",
+                "auth_type": "OAuth1",
+            },
         )
-        assert (config.base_url, config.webapi_path, config.gallery_path, config.verify, config.timeout, config.auth_type) == (
+        assert (
+            config.base_url,
+            config.webapi_path,
+            config.gallery_path,
+            config.verify,
+            config.timeout,
+            config.auth_type,
+        ) == (
             "http://srv:8443",
             "/api",
             "/g",

@@ -38,10 +38,16 @@ def hook() -> AlteryxServerHook:
 
 def create_elsewhere(emulator: RunningEmulator, region: str) -> str:
     """Another caller's job of the same workflow, created straight on the emulator (not through this process's hook)."""
-    form = {"grant_type": "client_credentials", "client_id": emulator.api_key, "client_secret": emulator.api_secret}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emulator.api_key,
+        "client_secret": emulator.api_secret,
+    }
     token = requests.post(f"{emulator.url}/webapi/oauth2/token", data=form, timeout=10).json()["access_token"]
     body = {"questions": [{"name": "region", "value": region}]}
-    answer = requests.post(f"{emulator.url}/webapi/v3{JOBS}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    answer = requests.post(
+        f"{emulator.url}/webapi/v3{JOBS}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     return str(answer.json()["id"])
 
 
@@ -50,7 +56,9 @@ def jobs_by_region(emulator: RunningEmulator) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("answer", [503, 429])
-def test_a_refusal_before_processing_is_resent_without_reconciling(emulator: RunningEmulator, proxy: FaultProxy, answer: int) -> None:
+def test_a_refusal_before_processing_is_resent_without_reconciling(
+    emulator: RunningEmulator, proxy: FaultProxy, answer: int
+) -> None:
     proxy.rules.append(Rule("POST", JOBS, "before", answer))
     job = hook().run_workflow(REGIONAL, {"region": "EMEA"})
     assert jobs_by_region(emulator) == {"EMEA": job.id}
@@ -59,7 +67,9 @@ def test_a_refusal_before_processing_is_resent_without_reconciling(emulator: Run
 
 
 @pytest.mark.parametrize("answer", [500, 502, 504, "drop"])
-def test_a_failure_that_may_hide_a_job_is_reconciled_before_resending(emulator: RunningEmulator, proxy: FaultProxy, answer: int | Literal["drop"]) -> None:
+def test_a_failure_that_may_hide_a_job_is_reconciled_before_resending(
+    emulator: RunningEmulator, proxy: FaultProxy, answer: int | Literal["drop"]
+) -> None:
     proxy.rules.append(Rule("POST", JOBS, "before", answer))
     job = hook().run_workflow(REGIONAL, {"region": "EMEA"})
     assert jobs_by_region(emulator) == {"EMEA": job.id}
@@ -69,15 +79,21 @@ def test_a_failure_that_may_hide_a_job_is_reconciled_before_resending(emulator: 
 
 
 @pytest.mark.parametrize("answer", [500, 502, 504, "drop"])
-def test_a_lost_answer_after_processing_adopts_the_job_it_created(emulator: RunningEmulator, proxy: FaultProxy, answer: int | Literal["drop"]) -> None:
+def test_a_lost_answer_after_processing_adopts_the_job_it_created(
+    emulator: RunningEmulator, proxy: FaultProxy, answer: int | Literal["drop"]
+) -> None:
     proxy.rules.append(Rule("POST", JOBS, "after", answer))
     job = hook().run_workflow(REGIONAL, {"region": "EMEA"})
     assert jobs_by_region(emulator) == {"EMEA": job.id}
     assert (proxy.count("POST", JOBS), job.workflow_id) == (1, REGIONAL)
 
 
-def test_adoption_is_refused_while_another_callers_job_is_unaccounted_for(emulator: RunningEmulator, proxy: FaultProxy) -> None:
-    proxy.rules.append(Rule("POST", JOBS, "after", "drop", meanwhile=lambda: create_elsewhere(emulator, "APAC")))
+def test_adoption_is_refused_while_another_callers_job_is_unaccounted_for(
+    emulator: RunningEmulator, proxy: FaultProxy
+) -> None:
+    proxy.rules.append(
+        Rule("POST", JOBS, "after", "drop", meanwhile=lambda: create_elsewhere(emulator, "APAC"))
+    )
     with pytest.raises(AlteryxAmbiguousJobError, match="cannot be told apart") as caught:
         hook().run_workflow(REGIONAL, {"region": "EMEA"})
     created = jobs_by_region(emulator)
@@ -103,9 +119,19 @@ class Claimed:
         pass
 
 
-def test_a_job_another_caller_claims_does_not_stop_adoption(emulator: RunningEmulator, proxy: FaultProxy) -> None:
+def test_a_job_another_caller_claims_does_not_stop_adoption(
+    emulator: RunningEmulator, proxy: FaultProxy
+) -> None:
     foreign: list[str] = []
-    proxy.rules.append(Rule("POST", JOBS, "after", "drop", meanwhile=lambda: foreign.append(create_elsewhere(emulator, "APAC"))))
+    proxy.rules.append(
+        Rule(
+            "POST",
+            JOBS,
+            "after",
+            "drop",
+            meanwhile=lambda: foreign.append(create_elsewhere(emulator, "APAC")),
+        )
+    )
     claims = _LateClaims(foreign)
     job = hook().run_workflow(REGIONAL, {"region": "EMEA"}, claims=claims)
     assert jobs_by_region(emulator) == {"EMEA": job.id, "APAC": foreign[0]}
@@ -132,16 +158,22 @@ def test_jobs_this_process_created_are_never_candidates(emulator: RunningEmulato
 class TestResumingAnAmbiguousCreation:
     """A retry of a task whose creation stayed ambiguous examines the candidates again instead of creating."""
 
-    def test_the_one_candidate_nobody_claims_is_adopted(self, emulator: RunningEmulator, use_connection_to: None) -> None:
+    def test_the_one_candidate_nobody_claims_is_adopted(
+        self, emulator: RunningEmulator, use_connection_to: None
+    ) -> None:
         mine, theirs = create_elsewhere(emulator, "EMEA"), create_elsewhere(emulator, "APAC")
         job = hook().resume_creation(REGIONAL, [mine, theirs], claims=Claimed(taken=[theirs]))
         assert job is not None and (job.id, job.workflow_id) == (mine, REGIONAL)
 
-    def test_when_every_candidate_is_claimed_the_creation_never_happened(self, emulator: RunningEmulator, use_connection_to: None) -> None:
+    def test_when_every_candidate_is_claimed_the_creation_never_happened(
+        self, emulator: RunningEmulator, use_connection_to: None
+    ) -> None:
         a, b = create_elsewhere(emulator, "EMEA"), create_elsewhere(emulator, "APAC")
         assert hook().resume_creation(REGIONAL, [a, b], claims=Claimed(taken=[a, b])) is None
 
-    def test_a_candidate_another_caller_also_holds_stays_ambiguous(self, emulator: RunningEmulator, use_connection_to: None) -> None:
+    def test_a_candidate_another_caller_also_holds_stays_ambiguous(
+        self, emulator: RunningEmulator, use_connection_to: None
+    ) -> None:
         a = create_elsewhere(emulator, "EMEA")
         with pytest.raises(AlteryxAmbiguousJobError) as caught:
             hook().resume_creation(REGIONAL, [a], claims=Claimed(contested=[a]))
@@ -153,14 +185,25 @@ def use_connection_to(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", emulator.connection())
 
 
-def test_creations_of_one_workflow_take_turns_and_others_do_not_wait(emulator: RunningEmulator, proxy: FaultProxy) -> None:
+def test_creations_of_one_workflow_take_turns_and_others_do_not_wait(
+    emulator: RunningEmulator, proxy: FaultProxy
+) -> None:
     """Concurrent creations in one process, some answers lost: each gets its own job, none is duplicated."""
     from concurrent.futures import ThreadPoolExecutor
 
-    proxy.rules += [Rule("POST", JOBS, "after", "drop", times=3), Rule("POST", f"/workflows/{QUICK}/jobs", "after", 502)]
+    proxy.rules += [
+        Rule("POST", JOBS, "after", "drop", times=3),
+        Rule("POST", f"/workflows/{QUICK}/jobs", "after", 502),
+    ]
     regions = [f"R{i}" for i in range(8)]
     with ThreadPoolExecutor(8) as pool:
-        returned = dict(zip(regions, pool.map(lambda r: hook().run_workflow(REGIONAL, {"region": r}).id, regions), strict=True))
+        returned = dict(
+            zip(
+                regions,
+                pool.map(lambda r: hook().run_workflow(REGIONAL, {"region": r}).id, regions),
+                strict=True,
+            )
+        )
         quick = pool.submit(lambda: hook().run_workflow(QUICK).id).result()
     assert jobs_by_region(emulator) == returned
     assert [j["id"] for j in emulator.jobs() if j["workflowId"] == QUICK] == [quick]
@@ -173,7 +216,9 @@ def _create_in_another_process(connection: str, region: str) -> str:
     return AlteryxServerHook(retry_limit=4, retry_delay=0.01).run_workflow(REGIONAL, {"region": region}).id
 
 
-def test_processes_on_one_machine_take_turns_so_lost_answers_stay_attributable(emulator: RunningEmulator, proxy: FaultProxy) -> None:
+def test_processes_on_one_machine_take_turns_so_lost_answers_stay_attributable(
+    emulator: RunningEmulator, proxy: FaultProxy
+) -> None:
     """As LocalExecutor's task processes do: both answers are lost, and each process still gets its own job."""
     import multiprocessing
     import os
@@ -182,5 +227,11 @@ def test_processes_on_one_machine_take_turns_so_lost_answers_stay_attributable(e
     proxy.rules.append(Rule("POST", JOBS, "after", "drop", times=2, meanwhile=lambda: time.sleep(1.0)))
     connection = os.environ["AIRFLOW_CONN_ALTERYX_DEFAULT"]
     with multiprocessing.get_context("spawn").Pool(2) as pool:
-        returned = dict(zip(["EMEA", "APAC"], pool.starmap(_create_in_another_process, [(connection, "EMEA"), (connection, "APAC")]), strict=True))
+        returned = dict(
+            zip(
+                ["EMEA", "APAC"],
+                pool.starmap(_create_in_another_process, [(connection, "EMEA"), (connection, "APAC")]),
+                strict=True,
+            )
+        )
     assert jobs_by_region(emulator) == returned

@@ -21,7 +21,13 @@ def fast_hook() -> AlteryxServerHook:
 def test_a_run_through_statuses_the_hook_does_not_know_with_engine_lines(
     start_emulator: StartEmulator, use_connection: UseConnection, version: str, auth: str
 ) -> None:
-    emulator = start_emulator(server_version=version, created_seconds=0.2, initializing_seconds=0.2, time_scale=0.5, engine_messages=True)
+    emulator = start_emulator(
+        server_version=version,
+        created_seconds=0.2,
+        initializing_seconds=0.2,
+        time_scale=0.5,
+        engine_messages=True,
+    )
     use_connection(emulator, auth)
     hook = fast_hook()
     job = hook.run_workflow(REGIONAL, {"region": "EMEA"})
@@ -32,15 +38,21 @@ def test_a_run_through_statuses_the_hook_does_not_know_with_engine_lines(
 
 
 @pytest.mark.parametrize(("version", "auth"), VERSION_AUTH)
-def test_the_priority_reads_as_a_name_on_every_version(start_emulator: StartEmulator, use_connection: UseConnection, version: str, auth: str) -> None:
+def test_the_priority_reads_as_a_name_on_every_version(
+    start_emulator: StartEmulator, use_connection: UseConnection, version: str, auth: str
+) -> None:
     use_connection(start_emulator(server_version=version), auth)
     job = fast_hook().run_workflow(QUICK, priority="High")
     assert job.priority == "High"
     assert fast_hook().get_job(job.id).priority == "High"
 
 
-@pytest.mark.parametrize(("version", "auth"), VERSION_AUTH)  # on 2021.4 and 2022.1 V3 answers an Artisan 401: /webapi/v1 then
-def test_an_artisans_key_runs_a_workflow(start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch, version: str, auth: str) -> None:
+@pytest.mark.parametrize(
+    ("version", "auth"), VERSION_AUTH
+)  # on 2021.4 and 2022.1 V3 answers an Artisan 401: /webapi/v1 then
+def test_an_artisans_key_runs_a_workflow(
+    start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch, version: str, auth: str
+) -> None:
     emulator = start_emulator(server_version=version, time_scale=0.1)
     monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", emulator.connection(auth, role=Role.ARTISAN))
     hook = fast_hook()
@@ -50,7 +62,9 @@ def test_an_artisans_key_runs_a_workflow(start_emulator: StartEmulator, monkeypa
     assert [j.id for j in hook.list_workflow_jobs(REGIONAL)] == [job.id]
 
 
-def test_an_artisan_sees_only_their_own_jobs_when_reconciling(start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_artisan_sees_only_their_own_jobs_when_reconciling(
+    start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     emulator = start_emulator(worker_tags=())
     monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", emulator.connection())
     someone_elses = fast_hook().run_workflow(SLOW)
@@ -61,7 +75,9 @@ def test_an_artisan_sees_only_their_own_jobs_when_reconciling(start_emulator: St
 
 
 @pytest.mark.parametrize(("version", "auth"), VERSION_AUTH)
-def test_a_job_waiting_behind_other_users_still_completes(start_emulator: StartEmulator, use_connection: UseConnection, version: str, auth: str) -> None:
+def test_a_job_waiting_behind_other_users_still_completes(
+    start_emulator: StartEmulator, use_connection: UseConnection, version: str, auth: str
+) -> None:
     emulator = start_emulator(server_version=version, workers=1, background_load=1, background_seconds=0.4)
     use_connection(emulator, auth)
     job = fast_hook().run_workflow(QUICK)
@@ -71,7 +87,9 @@ def test_a_job_waiting_behind_other_users_still_completes(start_emulator: StartE
 
 
 @pytest.mark.parametrize(("version", "auth"), VERSION_AUTH)
-def test_a_job_tagged_for_no_worker_times_out_still_queued(start_emulator: StartEmulator, use_connection: UseConnection, version: str, auth: str) -> None:
+def test_a_job_tagged_for_no_worker_times_out_still_queued(
+    start_emulator: StartEmulator, use_connection: UseConnection, version: str, auth: str
+) -> None:
     emulator = start_emulator(server_version=version, worker_tags=("eu",))
     use_connection(emulator, auth)
     if version != "2025.1" and version != "2023.1":

@@ -14,7 +14,15 @@ from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxJobTimeoutError
 from airflow_provider_alteryx.hooks import watcher
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
-from airflow_provider_alteryx.hooks.watcher import MAX_LISTS_PER_INTERVAL, WAITS_PER_LIST, JobWatcher, WorkflowFeed, _Watch, job_watcher, stop_job_watchers
+from airflow_provider_alteryx.hooks.watcher import (
+    MAX_LISTS_PER_INTERVAL,
+    WAITS_PER_LIST,
+    JobWatcher,
+    WorkflowFeed,
+    _Watch,
+    job_watcher,
+    stop_job_watchers,
+)
 from airflow_provider_alteryx.models import AlteryxJob
 from tests.conftest import MEDIUM, REGIONAL, SLOW, VERSION_AUTH, StartEmulator, UseConnection
 
@@ -63,12 +71,16 @@ class UnlistableHook(CountingHook):
         return await super().alist_workflow_jobs("ffffffffffffffffffffffff", limit)
 
 
-def wait_all(job_ids: list[str], make_hook: Callable[[], AlteryxServerHook], deadline: float | None = None) -> list[AlteryxJob | BaseException]:
+def wait_all(
+    job_ids: list[str], make_hook: Callable[[], AlteryxServerHook], deadline: float | None = None
+) -> list[AlteryxJob | BaseException]:
     """Wait for every job at once on one event loop, each with its own hook, as triggers in one triggerer do."""
 
     async def body() -> list[AlteryxJob | BaseException]:
         try:
-            waits: list[Awaitable[AlteryxJob]] = [make_hook().await_job(job_id, poll_interval=INTERVAL, deadline=deadline) for job_id in job_ids]
+            waits: list[Awaitable[AlteryxJob]] = [
+                make_hook().await_job(job_id, poll_interval=INTERVAL, deadline=deadline) for job_id in job_ids
+            ]
             return await asyncio.gather(*waits, return_exceptions=True)
         finally:
             await close_async_sessions()
@@ -78,10 +90,15 @@ def wait_all(job_ids: list[str], make_hook: Callable[[], AlteryxServerHook], dea
 
 def start_jobs(emulator: RunningEmulator, workflow_ids: list[str]) -> list[str]:
     hook = AlteryxServerHook()
-    return [hook.run_workflow(workflow_id, {"region": "EMEA"} if workflow_id == REGIONAL else None).id for workflow_id in workflow_ids]
+    return [
+        hook.run_workflow(workflow_id, {"region": "EMEA"} if workflow_id == REGIONAL else None).id
+        for workflow_id in workflow_ids
+    ]
 
 
-def test_waits_for_one_workflow_share_one_list_per_interval(start_emulator: StartEmulator, use_connection: UseConnection) -> None:
+def test_waits_for_one_workflow_share_one_list_per_interval(
+    start_emulator: StartEmulator, use_connection: UseConnection
+) -> None:
     emulator = start_emulator(workers=20, time_scale=0.5)
     use_connection(emulator)
     job_ids = start_jobs(emulator, [MEDIUM] * 12 + [REGIONAL] * 4)
@@ -91,11 +108,17 @@ def test_waits_for_one_workflow_share_one_list_per_interval(start_emulator: Star
     finished = wait_all(job_ids, lambda: CountingHook(counts))
     elapsed = time.monotonic() - started
     after = emulator.info()
-    served, tokens = after["requestsServed"] - before["requestsServed"], after["tokensIssued"] - before["tokensIssued"]
+    served, tokens = (
+        after["requestsServed"] - before["requestsServed"],
+        after["tokensIssued"] - before["tokensIssued"],
+    )
 
     assert all(isinstance(job, AlteryxJob) and job.disposition == "Success" for job in finished)
     # The finished jobs were read in full: messages, which list items lack, are there.
-    assert all(isinstance(job, AlteryxJob) and [m.text for m in job.messages] == ["Read EMEA"] for job in finished[12:])
+    assert all(
+        isinstance(job, AlteryxJob) and [m.text for m in job.messages] == ["Read EMEA"]
+        for job in finished[12:]
+    )
     # Each wait reads its job once when it starts and once when the list shows it finished...
     assert counts["get"] <= 2 * len(job_ids)
     # ...and in between the two workflows are listed at most once per interval each, however many waits.
@@ -114,7 +137,9 @@ def test_waits_on_jobs_the_feed_listed_need_no_read_of_their_own(connected_emula
         listed = asyncio.Event()
 
         def wait(job_id: str) -> Awaitable[AlteryxJob]:
-            return SignallingHook(counts, listed, after=1).await_job(job_id, poll_interval=INTERVAL, deadline=None)
+            return SignallingHook(counts, listed, after=1).await_job(
+                job_id, poll_interval=INTERVAL, deadline=None
+            )
 
         try:
             leader = asyncio.ensure_future(wait(first))
@@ -146,13 +171,17 @@ def test_a_coalesced_wait_returns_the_full_job_on_every_server_version(
     assert (counts["list"] >= 1) == names_workflow
 
 
-def test_jobs_off_the_listed_page_are_read_on_their_own(connected_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jobs_off_the_listed_page_are_read_on_their_own(
+    connected_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(watcher, "MAX_PAGE", 1)  # the page shows only the newest job
     monkeypatch.setattr(watcher, "PAGE_MARGIN", 0)
     job_ids = start_jobs(connected_emulator, [MEDIUM] * 3)
     counts: Counter[str] = Counter()
     finished = wait_all(job_ids, lambda: CountingHook(counts))
-    assert [job.id for job in finished if isinstance(job, AlteryxJob) and job.disposition == "Success"] == job_ids
+    assert [
+        job.id for job in finished if isinstance(job, AlteryxJob) and job.disposition == "Success"
+    ] == job_ids
     assert counts["alone"] == 2  # the two older jobs, off the page, went on with reads of their own
 
 
@@ -165,7 +194,9 @@ def test_a_refused_list_sends_every_later_wait_to_its_own_reads(connected_emulat
     assert counts["alone"] == len(job_ids)
 
 
-def test_a_deadline_reads_the_job_once_more_then_times_out_with_it(connected_emulator: RunningEmulator) -> None:
+def test_a_deadline_reads_the_job_once_more_then_times_out_with_it(
+    connected_emulator: RunningEmulator,
+) -> None:
     (job_id,) = start_jobs(connected_emulator, [SLOW])
     counts: Counter[str] = Counter()
     (outcome,) = wait_all([job_id], lambda: CountingHook(counts), deadline=time.time() + 0.5)
@@ -183,7 +214,14 @@ def test_stopped_watchers_let_the_waits_finish_on_their_own(connected_emulator: 
         listed = asyncio.Event()
         try:
             # By the second list, an interval on, all three waits follow the feed.
-            waits = asyncio.gather(*(SignallingHook(counts, listed, after=2).await_job(job_id, poll_interval=INTERVAL, deadline=None) for job_id in job_ids))
+            waits = asyncio.gather(
+                *(
+                    SignallingHook(counts, listed, after=2).await_job(
+                        job_id, poll_interval=INTERVAL, deadline=None
+                    )
+                    for job_id in job_ids
+                )
+            )
             await listed.wait()
             stop_job_watchers()
             return await waits
@@ -217,8 +255,16 @@ class TestDispatch:
         return feed, watches
 
     def test_only_a_changed_status_wakes_a_wait(self) -> None:
-        feed, (same, changed) = self.feed_with(AlteryxJob(id="a", status="Running"), AlteryxJob(id="b", status="Queued"))
-        for wake in feed.dispatch([AlteryxJob(id="a", status="Running"), AlteryxJob(id="b", status="Running"), AlteryxJob(id="c", status="Queued")]):
+        feed, (same, changed) = self.feed_with(
+            AlteryxJob(id="a", status="Running"), AlteryxJob(id="b", status="Queued")
+        )
+        for wake in feed.dispatch(
+            [
+                AlteryxJob(id="a", status="Running"),
+                AlteryxJob(id="b", status="Running"),
+                AlteryxJob(id="c", status="Queued"),
+            ]
+        ):
             wake()
         assert not same.changed.is_set()
         assert changed.changed.is_set() and changed.job.status == "Running" and not changed.fallen_back
@@ -230,7 +276,9 @@ class TestDispatch:
         assert missing.changed.is_set() and missing.fallen_back
 
     def test_two_waits_for_one_job_are_both_woken(self) -> None:
-        feed, (first, second) = self.feed_with(AlteryxJob(id="a", status="Running"), AlteryxJob(id="a", status="Running"))
+        feed, (first, second) = self.feed_with(
+            AlteryxJob(id="a", status="Running"), AlteryxJob(id="a", status="Running")
+        )
         for wake in feed.dispatch([AlteryxJob(id="a", status="Completed")]):
             wake()
         assert first.changed.is_set() and second.changed.is_set()

@@ -67,6 +67,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     width = max(len(f.scenario) for f in FIGURES) + 2
     terminalreporter.section("stack scenarios")
-    terminalreporter.write_line("scenario".ljust(width) + "".join(heading.rjust(size) for heading, size, _ in COLUMNS) + "  note")
+    terminalreporter.write_line(
+        "scenario".ljust(width) + "".join(heading.rjust(size) for heading, size, _ in COLUMNS) + "  note"
+    )
     for figures in FIGURES:
-        terminalreporter.write_line(figures.scenario.ljust(width) + "".join(cell(figures).rjust(size) for _, size, cell in COLUMNS) + f"  {figures.note}")
+        terminalreporter.write_line(
+            figures.scenario.ljust(width)
+            + "".join(cell(figures).rjust(size) for _, size, cell in COLUMNS)
+            + f"  {figures.note}"
+        )

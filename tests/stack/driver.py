@@ -84,19 +84,29 @@ class Driver:
         wait_until("the stack DAGs to be parsed", parsed)
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
-        with psycopg2.connect(self.stack.database_url.replace("+psycopg2", "")) as connection, connection.cursor() as cursor:
+        with (
+            psycopg2.connect(self.stack.database_url.replace("+psycopg2", "")) as connection,
+            connection.cursor() as cursor,
+        ):
             cursor.execute(query, params)
             return list(cursor.fetchall())
 
     def trigger(self, dag_id: str, scenario: str, **conf: Any) -> str:
         """Start a run of ``dag_id``; its run id (``<scenario>-<random>``) prefixes every job's ``item`` answer."""
         run_id = f"{scenario}-{uuid.uuid4().hex[:8]}"
-        self.stack.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "dag_run_id": run_id, "conf": conf})
+        self.stack.api(
+            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "dag_run_id": run_id, "conf": conf}
+        )
         return run_id
 
     def tasks(self, dag_id: str, run_id: str, task_id: str = "run") -> dict[int, tuple[str | None, int]]:
         """State and try number of each (mapped) instance of ``task_id``, by map index."""
-        rows = self.sql("SELECT map_index, state, try_number FROM task_instance WHERE dag_id = %s AND run_id = %s AND task_id = %s", dag_id, run_id, task_id)
+        rows = self.sql(
+            "SELECT map_index, state, try_number FROM task_instance WHERE dag_id = %s AND run_id = %s AND task_id = %s",
+            dag_id,
+            run_id,
+            task_id,
+        )
         return {index: (state, tries) for index, state, tries in rows}
 
     def wait_deferred(self, dag_id: str, run_id: str, count: int) -> dict[int, int]:
@@ -114,10 +124,15 @@ class Driver:
         return wait_until(f"{count} deferred tasks of {run_id} with a triggerer", holders)
 
     def holders(self, run_id: str) -> dict[int | None, int]:
-        rows = self.sql("SELECT t.triggerer_id FROM task_instance ti JOIN trigger t ON t.id = ti.trigger_id WHERE ti.run_id = %s", run_id)
+        rows = self.sql(
+            "SELECT t.triggerer_id FROM task_instance ti JOIN trigger t ON t.id = ti.trigger_id WHERE ti.run_id = %s",
+            run_id,
+        )
         return dict(Counter(holder for (holder,) in rows))
 
-    def wait_finished(self, dag_id: str, run_id: str, task_id: str = "run") -> dict[int, tuple[str | None, int]]:
+    def wait_finished(
+        self, dag_id: str, run_id: str, task_id: str = "run"
+    ) -> dict[int, tuple[str | None, int]]:
         """Until every instance of ``task_id`` has finished; returns them as :meth:`tasks` does."""
 
         def finished() -> dict[int, tuple[str | None, int]] | None:
@@ -129,7 +144,8 @@ class Driver:
     def alive_triggerers(self) -> set[int]:
         """Job ids of triggerers with a fresh heartbeat."""
         rows = self.sql(
-            "SELECT id FROM job WHERE job_type = 'TriggererJob' AND state = 'running' AND latest_heartbeat > now() - make_interval(secs => %s)", ALIVE_WITHIN
+            "SELECT id FROM job WHERE job_type = 'TriggererJob' AND state = 'running' AND latest_heartbeat > now() - make_interval(secs => %s)",
+            ALIVE_WITHIN,
         )
         return {job_id for (job_id,) in rows}
 
@@ -158,7 +174,9 @@ class Driver:
     def logged(self, dag_id: str, run_id: str, text: str) -> list[datetime]:
         """When the run's task and trigger logs say ``text`` (Airflow 3 writes them as JSON lines), earliest first."""
         found = []
-        for log in (Path(self.stack.env["AIRFLOW_HOME"]) / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}").rglob("*.log*"):
+        for log in (
+            Path(self.stack.env["AIRFLOW_HOME"]) / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+        ).rglob("*.log*"):
             for line in log.read_text(errors="replace").splitlines():
                 if text in line:
                     with suppress(ValueError, KeyError):
@@ -167,7 +185,11 @@ class Driver:
 
     def jobs(self, run_id: str) -> list[dict[str, Any]]:
         """The emulator's jobs whose ``item`` answer belongs to ``run_id``."""
-        return [job for job in self.stack.emulator.jobs() if str(job["questions"].get("item", "")).startswith(f"{run_id}/")]
+        return [
+            job
+            for job in self.stack.emulator.jobs()
+            if str(job["questions"].get("item", "")).startswith(f"{run_id}/")
+        ]
 
     def figures(self, figures: Figures, tasks: dict[int, tuple[str | None, int]], run_id: str) -> Figures:
         """Fill in ``figures`` from the finished run's task instances and its jobs."""
@@ -192,4 +214,9 @@ def finish(driver: Driver, figures: Figures, run_id: str, dag_id: str = "stack_m
 
 def assert_nothing_lost(figures: Figures) -> None:
     """Every task succeeded, one job per task, none cancelled, none duplicated."""
-    assert (figures.succeeded, figures.jobs_created, figures.cancelled, figures.duplicates) == (figures.tasks, figures.tasks, 0, 0)
+    assert (figures.succeeded, figures.jobs_created, figures.cancelled, figures.duplicates) == (
+        figures.tasks,
+        figures.tasks,
+        0,
+        0,
+    )

@@ -17,15 +17,21 @@ def test_celery_baseline_20_mapped_deferrable_tasks(celery_stack: Driver, record
     assert record.tasks == TASKS
 
 
-def test_celery_outputs_written_by_one_worker_are_read_by_another(celery_stack: Driver, record: Figures) -> None:
+def test_celery_outputs_written_by_one_worker_are_read_by_another(
+    celery_stack: Driver, record: Figures
+) -> None:
     run_id = celery_stack.trigger("stack_outputs", "outputs")
     assert_nothing_lost(finish(celery_stack, record, run_id, "stack_outputs"))
     assert celery_stack.wait_finished("stack_outputs", run_id, "read_outputs") == {-1: ("success", 1)}
-    entry = celery_stack.stack.api("GET", f"/dags/stack_outputs/dagRuns/{run_id}/taskInstances/read_outputs/xcomEntries/return_value")
+    entry = celery_stack.stack.api(
+        "GET", f"/dags/stack_outputs/dagRuns/{run_id}/taskInstances/read_outputs/xcomEntries/return_value"
+    )
     read = json.loads(entry["value"]) if isinstance(entry["value"], str) else entry["value"]
     record.note = f"written on queue worker-1, read on {read['worker']}"
     assert read["worker"] == "celery-worker-2"
     (url,) = read["contents"]
     assert url.startswith("file://") and url.endswith(".csv")
     assert read["contents"][url] == f"item,status\n{run_id}/0,done\n"
-    assert celery_stack.sql("SELECT queue FROM task_instance WHERE run_id = %s AND task_id = 'run'", run_id) == [("worker-1",)]
+    assert celery_stack.sql(
+        "SELECT queue FROM task_instance WHERE run_id = %s AND task_id = 'run'", run_id
+    ) == [("worker-1",)]

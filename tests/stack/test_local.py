@@ -12,7 +12,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.stack.driver import LONG, LONGEST, MEDIUM, SHORT, TASKS, Driver, Figures, assert_nothing_lost, finish, wait_until
+from tests.stack.driver import (
+    LONG,
+    LONGEST,
+    MEDIUM,
+    SHORT,
+    TASKS,
+    Driver,
+    Figures,
+    assert_nothing_lost,
+    finish,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
@@ -75,15 +86,26 @@ def test_d_the_holding_triggerer_stalls_then_resumes(local_stack: Driver, record
         local_stack.stack.components[HOLDER].signal(signal.SIGCONT)
     record.note = f"stalled {time.time() - stalled:.0f} s"
     assert_nothing_lost(finish(local_stack, record, run_id))
-    assert record.kept_on_move > 0  # the resumed triggerer did call on_kill on the triggers it lost, and they kept their jobs
+    assert (
+        record.kept_on_move > 0
+    )  # the resumed triggerer did call on_kill on the triggers it lost, and they kept their jobs
 
 
-def test_e_another_providers_trigger_blocks_the_holding_triggerer(local_stack: Driver, record: Figures) -> None:
+def test_e_another_providers_trigger_blocks_the_holding_triggerer(
+    local_stack: Driver, record: Figures
+) -> None:
     holder = local_stack.only_triggerer(HOLDER)
     run_id = local_stack.trigger("stack_mapped", "blocked", count=TASKS, workflow=LONGEST)
     assert local_stack.wait_deferred("stack_mapped", run_id, TASKS) == {holder: TASKS}
     marker, release = (local_stack.stack.workdir / f"{name}-{run_id}" for name in ("blocked", "released"))
-    blocker = local_stack.trigger("stack_blocker", "blocker", seconds=BLOCK_LIMIT, delay=BLOCK_DELAY, marker=str(marker), release=str(release))
+    blocker = local_stack.trigger(
+        "stack_blocker",
+        "blocker",
+        seconds=BLOCK_LIMIT,
+        delay=BLOCK_DELAY,
+        marker=str(marker),
+        release=str(release),
+    )
     assert local_stack.wait_deferred("stack_blocker", blocker, 1) == {holder: 1}
     local_stack.start_triggerer(OTHER, besides=holder)
     wait_until("the blocking trigger to block its triggerer", marker.exists)
@@ -94,7 +116,9 @@ def test_e_another_providers_trigger_blocks_the_holding_triggerer(local_stack: D
         release.write_text("released")
     record.note = f"event loop blocked {time.time() - marker.stat().st_mtime:.0f} s"
     assert_nothing_lost(finish(local_stack, record, run_id))
-    assert record.kept_on_move > 0  # the resumed triggerer did call on_kill on the triggers it lost, and they kept their jobs
+    assert (
+        record.kept_on_move > 0
+    )  # the resumed triggerer did call on_kill on the triggers it lost, and they kept their jobs
     assert set(local_stack.wait_finished("stack_blocker", blocker, "block").values()) == {("success", 1)}
 
 
@@ -116,20 +140,39 @@ def test_g_mark_failed_with_a_slow_server_cancels_the_job(local_stack: Driver, r
     emulator.set_faults(latency=1.5)
     try:
         marked = datetime.now(UTC)
-        local_stack.stack.api("PATCH", f"/dags/stack_kill/dagRuns/{run_id}/taskInstances/run/0", json={"new_state": "failed"})
-        (job,) = wait_until("the job to be cancelled", lambda: [job for job in local_stack.jobs(run_id) if job["status"] == "Cancelled"])
+        local_stack.stack.api(
+            "PATCH", f"/dags/stack_kill/dagRuns/{run_id}/taskInstances/run/0", json={"new_state": "failed"}
+        )
+        (job,) = wait_until(
+            "the job to be cancelled",
+            lambda: [job for job in local_stack.jobs(run_id) if job["status"] == "Cancelled"],
+        )
     finally:
         emulator.set_faults(latency=0)
     record.cancelled_after = (datetime.fromisoformat(job["finishedAt"]) - marked).total_seconds()
-    (on_kill, *_) = local_stack.logged("stack_kill", run_id, "was killed (now failed): cancelling Alteryx job")
+    (on_kill, *_) = local_stack.logged(
+        "stack_kill", run_id, "was killed (now failed): cancelling Alteryx job"
+    )
     record.note = f"poll_interval 5 s, Server answers in 1.5 s; on_kill began {(on_kill - marked).total_seconds():.1f} s after the mark"
     finish(local_stack, record, run_id, "stack_kill")
-    assert (record.tasks, record.succeeded, record.jobs_created, record.cancelled, record.duplicates) == (1, 0, 1, 1, 0)
+    assert (record.tasks, record.succeeded, record.jobs_created, record.cancelled, record.duplicates) == (
+        1,
+        0,
+        1,
+        1,
+        0,
+    )
 
 
 def test_h_50_mapped_tasks_under_faults(local_stack: Driver, record: Figures) -> None:
     emulator = local_stack.stack.emulator
-    faults = {"error_rate": 0.1, "throttle_rate": 0.05, "drop_rate": 0.05, "latency": 0.05, "drop_job_responses": 5}
+    faults = {
+        "error_rate": 0.1,
+        "throttle_rate": 0.05,
+        "drop_rate": 0.05,
+        "latency": 0.05,
+        "drop_job_responses": 5,
+    }
     emulator.set_faults(**faults)
     try:
         run_id = local_stack.trigger("stack_mapped", "faults", count=50, workflow=SHORT)

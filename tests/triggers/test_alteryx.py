@@ -68,12 +68,18 @@ def test_serialized_kwargs_survive_airflow_serde() -> None:
 def test_one_success_event_with_the_job_summary(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(REGIONAL, {"region": "EMEA"})
     (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
-    assert event["status"] == "success" and event["job"]["id"] == job.id and event["job"]["disposition"] == "Success"
+    assert (
+        event["status"] == "success"
+        and event["job"]["id"] == job.id
+        and event["job"]["disposition"] == "Success"
+    )
     assert event["message"] == f"Alteryx job {job.id} succeeded (Success)"
 
 
 @pytest.mark.parametrize(("fail_on_warning", "status"), [(False, "success"), (True, "failed")])
-def test_warning_is_judged_by_fail_on_warning(connected_emulator: RunningEmulator, fail_on_warning: bool, status: str) -> None:
+def test_warning_is_judged_by_fail_on_warning(
+    connected_emulator: RunningEmulator, fail_on_warning: bool, status: str
+) -> None:
     job = AlteryxServerHook().run_workflow(WARNS)
     (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, fail_on_warning=fail_on_warning))
     assert event["status"] == status
@@ -98,7 +104,11 @@ def test_deadline_yields_timeout_and_cancels_the_job(connected_emulator: Running
 
 def test_deadline_without_cancel_leaves_the_job_running(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
-    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.3, cancel_on_timeout=False))
+    (event,) = events(
+        AlteryxJobTrigger(
+            job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.3, cancel_on_timeout=False
+        )
+    )
     assert event["status"] == "timeout" and "left running" in event["message"]
     assert connected_emulator.jobs()[0]["status"] == "Running"
 
@@ -143,7 +153,13 @@ def test_many_triggers_share_one_token(connected_emulator: RunningEmulator) -> N
 
     async def all_triggers() -> list[Any]:
         try:
-            return [e for t in await asyncio.gather(*(_first(AlteryxJobTrigger(job_id=j, poll_interval=0.05)) for j in jobs)) for e in t]
+            return [
+                e
+                for t in await asyncio.gather(
+                    *(_first(AlteryxJobTrigger(job_id=j, poll_interval=0.05)) for j in jobs)
+                )
+                for e in t
+            ]
         finally:
             await close_async_sessions()
 

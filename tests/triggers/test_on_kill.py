@@ -24,7 +24,9 @@ from airflow_provider_alteryx.triggers import alteryx as trigger_module
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger, on_kill_timeout
 from tests.conftest import SLOW
 
-pytestmark = pytest.mark.skipif(not trigger_module.HAS_TASK_SDK, reason="Airflow 2 has no Task SDK and never calls on_kill on triggers")
+pytestmark = pytest.mark.skipif(
+    not trigger_module.HAS_TASK_SDK, reason="Airflow 2 has no Task SDK and never calls on_kill on triggers"
+)
 
 TASK = SimpleNamespace(dag_id="dag", run_id="run_1", task_id="run", map_index=3)
 SLOW_SERVER = 1.5  # seconds per answer: the Server of issue 9 whose cancel never completed
@@ -57,7 +59,9 @@ def task_state(monkeypatch: pytest.MonkeyPatch) -> Callable[..., StateLookup]:
 
 
 @pytest.fixture
-def logged(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[[], str]]:
+def logged(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> Iterator[Callable[[], str]]:
     with caplog.at_level(logging.INFO):
         yield lambda: caplog.text + "".join(capfd.readouterr())
 
@@ -96,7 +100,9 @@ def removed_by_the_triggerer(trigger: AlteryxJobTrigger, recancel_every: float =
     asyncio.run(remove())
 
 
-def test_a_trigger_that_moved_keeps_the_job(connected_emulator: RunningEmulator, task_state: Callable[..., StateLookup], logged: Callable[[], str]) -> None:
+def test_a_trigger_that_moved_keeps_the_job(
+    connected_emulator: RunningEmulator, task_state: Callable[..., StateLookup], logged: Callable[[], str]
+) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
     lookup = task_state("deferred")
     removed_by_the_triggerer(deferred_trigger(job.id))
@@ -106,7 +112,9 @@ def test_a_trigger_that_moved_keeps_the_job(connected_emulator: RunningEmulator,
 
 
 @pytest.mark.parametrize("state", ["failed", "success", None, "up_for_retry"])
-def test_a_user_kill_cancels_the_job(connected_emulator: RunningEmulator, task_state: Callable[..., StateLookup], state: str | None) -> None:
+def test_a_user_kill_cancels_the_job(
+    connected_emulator: RunningEmulator, task_state: Callable[..., StateLookup], state: str | None
+) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
     task_state(state)
     removed_by_the_triggerer(deferred_trigger(job.id))
@@ -123,7 +131,9 @@ def test_an_unreadable_state_keeps_the_job_and_says_so(
     assert len(lookup.calls) == trigger_module.STATE_READ_TRIES
     text = logged()
     assert (
-        "Could not read the state of task dag/run_1/run[3]" in text and "execution API unreachable" in text and f"leaving Alteryx job {job.id} running" in text
+        "Could not read the state of task dag/run_1/run[3]" in text
+        and "execution API unreachable" in text
+        and f"leaving Alteryx job {job.id} running" in text
     )
 
 
@@ -141,7 +151,10 @@ def test_the_cancel_completes_against_a_slow_server_despite_repeated_cancellatio
 
 
 def test_the_cancel_is_bounded_by_on_kill_timeout(
-    connected_emulator: RunningEmulator, task_state: Callable[..., StateLookup], logged: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+    connected_emulator: RunningEmulator,
+    task_state: Callable[..., StateLookup],
+    logged: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
     task_state("failed")
@@ -152,14 +165,18 @@ def test_the_cancel_is_bounded_by_on_kill_timeout(
     assert "did not finish within [triggerer] on_kill_timeout (1.0 s)" in logged()
 
 
-def test_without_a_task_instance_on_kill_cancels_as_before(connected_emulator: RunningEmulator, task_state: Callable[..., StateLookup]) -> None:
+def test_without_a_task_instance_on_kill_cancels_as_before(
+    connected_emulator: RunningEmulator, task_state: Callable[..., StateLookup]
+) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
     lookup = task_state("deferred")
     removed_by_the_triggerer(AlteryxJobTrigger(job_id=job.id))
     assert connected_emulator.jobs()[0]["status"] == "Cancelled" and lookup.calls == []
 
 
-def test_the_worker_side_cancel_completes_once_against_a_slow_server(connected_emulator: RunningEmulator, logged: Callable[[], str]) -> None:
+def test_the_worker_side_cancel_completes_once_against_a_slow_server(
+    connected_emulator: RunningEmulator, logged: Callable[[], str]
+) -> None:
     operator = AlteryxRunWorkflowOperator(task_id="t", workflow_id=SLOW)
     operator.job_id = AlteryxServerHook().run_workflow(SLOW).id
     connected_emulator.set_faults(latency=SLOW_SERVER)

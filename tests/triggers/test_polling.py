@@ -16,7 +16,13 @@ import pytest
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxJobTimeoutError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
-from airflow_provider_alteryx.hooks.api import PROGRESS_EVERY_SECONDS, AlteryxApi, JobProgress, PollSchedule, spread
+from airflow_provider_alteryx.hooks.api import (
+    PROGRESS_EVERY_SECONDS,
+    AlteryxApi,
+    JobProgress,
+    PollSchedule,
+    spread,
+)
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Sleep
@@ -78,7 +84,13 @@ class TestPollSchedule:
         assert min(per_second) > 100 and max(per_second) < 300
 
 
-def drive(operation: Any, clock: FakeClock, answers: Iterator[dict[str, Any]], answer_time: float, calls: list[float] | None = None) -> tuple[Any, list[float]]:
+def drive(
+    operation: Any,
+    clock: FakeClock,
+    answers: Iterator[dict[str, Any]],
+    answer_time: float,
+    calls: list[float] | None = None,
+) -> tuple[Any, list[float]]:
     """Run a core operation to its end on a fake clock: each call gets the next answer, each Sleep moves the clock.
 
     :return: the operation's result and the clock times of its calls (also appended to ``calls``).
@@ -102,7 +114,12 @@ def drive(operation: Any, clock: FakeClock, answers: Iterator[dict[str, Any]], a
 
 def job_answers(statuses: list[str], disposition: str = "Success") -> Iterator[dict[str, Any]]:
     for status in statuses:
-        yield {"id": JOB, "appId": "00000000000000000000000f", "status": status, "disposition": disposition if status == "Completed" else "None"}
+        yield {
+            "id": JOB,
+            "appId": "00000000000000000000000f",
+            "status": status,
+            "disposition": disposition if status == "Completed" else "None",
+        }
 
 
 def core_api() -> AlteryxApi:
@@ -114,8 +131,15 @@ class TestWaitForJob:
     def test_polls_every_interval_from_the_jobs_offset_without_drift(self) -> None:
         clock = FakeClock()
         start = clock.now
-        operation = core_api().wait_for_job(JOB, poll_interval=5.0, deadline=None, log=LOG, schedule=PollSchedule(5.0, JOB, clock))
-        job, calls = drive(operation, clock, job_answers(["Queued", "Running", "Running", "Running", "Completed"]), answer_time=0.3)
+        operation = core_api().wait_for_job(
+            JOB, poll_interval=5.0, deadline=None, log=LOG, schedule=PollSchedule(5.0, JOB, clock)
+        )
+        job, calls = drive(
+            operation,
+            clock,
+            job_answers(["Queued", "Running", "Running", "Running", "Completed"]),
+            answer_time=0.3,
+        )
         assert (job.status, job.disposition) == ("Completed", "Success")
         offset = spread(JOB, 5.0)
         assert [t - start for t in calls] == pytest.approx([offset + 5.0 * k for k in range(5)])
@@ -123,7 +147,13 @@ class TestWaitForJob:
     def test_the_deadline_gets_one_last_read_then_times_out_with_the_job(self) -> None:
         clock = FakeClock()
         start = clock.now
-        operation = core_api().wait_for_job(JOB, poll_interval=5.0, deadline=time.time() + 12.0, log=LOG, schedule=PollSchedule(5.0, JOB, clock))
+        operation = core_api().wait_for_job(
+            JOB,
+            poll_interval=5.0,
+            deadline=time.time() + 12.0,
+            log=LOG,
+            schedule=PollSchedule(5.0, JOB, clock),
+        )
         calls: list[float] = []
         with pytest.raises(AlteryxJobTimeoutError, match="still Running") as caught:
             drive(operation, clock, job_answers(["Running"] * 10), answer_time=0.0, calls=calls)
@@ -154,7 +184,9 @@ class TestProgressLog:
         assert len(lines) == 2 + len(heartbeats)
 
 
-def test_triggers_of_one_connection_share_one_hook_and_one_lookup(connected_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_triggers_of_one_connection_share_one_hook_and_one_lookup(
+    connected_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     hook = AlteryxServerHook()
     triggers = [AlteryxJobTrigger(job_id=hook.run_workflow(MEDIUM).id, poll_interval=0.1) for _ in range(5)]
     lookups: list[str] = []

@@ -54,17 +54,28 @@ def create_job(emulator: RunningEmulator, workflow_id: str, questions: dict[str,
     """Queue a job straight through the Server's V3 API, as a Server schedule or a Gallery user would: no Airflow involved."""
     token = requests.post(
         f"{emulator.url}/webapi/oauth2/token",
-        data={"grant_type": "client_credentials", "client_id": emulator.api_key, "client_secret": emulator.api_secret},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": emulator.api_key,
+            "client_secret": emulator.api_secret,
+        },
         timeout=10,
     ).json()["access_token"]
     body = {"questions": [{"name": name, "value": value} for name, value in (questions or {}).items()]}
-    answer = requests.post(f"{emulator.url}/webapi/v3/workflows/{workflow_id}/jobs", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    answer = requests.post(
+        f"{emulator.url}/webapi/v3/workflows/{workflow_id}/jobs",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     answer.raise_for_status()
     return str(answer.json()["id"])
 
 
 def wait_finished(emulator: RunningEmulator, job_ids: list[str]) -> None:
-    while {job["id"] for job in emulator.jobs() if job["status"] in ("Completed", "Cancelled")} < set(job_ids):
+    while {job["id"] for job in emulator.jobs() if job["status"] in ("Completed", "Cancelled")} < set(
+        job_ids
+    ):
         time.sleep(0.05)
 
 
@@ -74,7 +85,9 @@ def since_now() -> str:
 
 
 def watcher(since: str, **kwargs: Any) -> AlteryxWorkflowJobsTrigger:
-    return AlteryxWorkflowJobsTrigger(workflow_id=kwargs.pop("workflow_id", QUICK), since=since, poll_interval=POLL, **kwargs)
+    return AlteryxWorkflowJobsTrigger(
+        workflow_id=kwargs.pop("workflow_id", QUICK), since=since, poll_interval=POLL, **kwargs
+    )
 
 
 async def take(stream: AsyncIterator[Any], count: int) -> list[dict[str, Any]]:
@@ -95,7 +108,9 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(main())
 
 
-def test_each_job_finished_outside_airflow_fires_one_event_with_its_summary(connected_emulator: RunningEmulator) -> None:
+def test_each_job_finished_outside_airflow_fires_one_event_with_its_summary(
+    connected_emulator: RunningEmulator,
+) -> None:
     trigger = watcher(since_now())
     created = [create_job(connected_emulator, QUICK) for _ in range(3)]
 
@@ -104,10 +119,15 @@ def test_each_job_finished_outside_airflow_fires_one_event_with_its_summary(conn
     assert [p["job_id"] for p in payloads] == created  # oldest first
     for payload in payloads:
         assert payload["workflow_id"] == QUICK and payload["disposition"] == "Success"
-        assert payload["job"]["status"] == "Completed" and payload["job"]["messages"][0]["text"] == "Done quickly"
+        assert (
+            payload["job"]["status"] == "Completed"
+            and payload["job"]["messages"][0]["text"] == "Done quickly"
+        )
 
 
-def test_a_restarted_trigger_reports_jobs_finished_meanwhile_and_none_twice(connected_emulator: RunningEmulator) -> None:
+def test_a_restarted_trigger_reports_jobs_finished_meanwhile_and_none_twice(
+    connected_emulator: RunningEmulator,
+) -> None:
     store = AssetStateStore()
     since = since_now()
 
@@ -135,7 +155,9 @@ def test_a_restarted_trigger_reports_jobs_finished_meanwhile_and_none_twice(conn
     assert list(store.values) == [watcher(since).mark_key]
 
 
-def test_only_the_chosen_dispositions_fire_and_the_others_never_do(connected_emulator: RunningEmulator) -> None:
+def test_only_the_chosen_dispositions_fire_and_the_others_never_do(
+    connected_emulator: RunningEmulator,
+) -> None:
     trigger = watcher(since_now(), workflow_id=REGIONAL, dispositions=["Error"])
     succeeded = create_job(connected_emulator, REGIONAL, {"region": "EMEA"})
     failed = create_job(connected_emulator, REGIONAL, {"region": "Atlantis"})
@@ -180,7 +202,9 @@ def test_serialize_round_trip_and_stable_identity() -> None:
         "hook_params": {"retry_limit": 3},
     }
     # Airflow identifies an asset watcher's trigger by this hash: the same DAG file must give the same one.
-    assert AlteryxWorkflowJobsTrigger.hash(classpath, kwargs) == AlteryxWorkflowJobsTrigger.hash(*rebuilt.serialize())
+    assert AlteryxWorkflowJobsTrigger.hash(classpath, kwargs) == AlteryxWorkflowJobsTrigger.hash(
+        *rebuilt.serialize()
+    )
     assert rebuilt.mark_key == trigger.mark_key
 
 
@@ -205,7 +229,9 @@ def test_the_example_dag_watches_with_fixed_kwargs_and_serializes() -> None:
     from tests.test_example_dags import EXAMPLES
 
     def watchers() -> list[Any]:
-        spec = importlib.util.spec_from_file_location("alteryx_server_events", EXAMPLES / "alteryx_server_events.py")
+        spec = importlib.util.spec_from_file_location(
+            "alteryx_server_events", EXAMPLES / "alteryx_server_events.py"
+        )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -262,7 +288,13 @@ class AirflowProcesses:
 
     def start(self, component: str) -> subprocess.Popen[bytes]:
         log = (self.home / f"{component}-{len(self.running)}.log").open("wb")
-        process = subprocess.Popen([self.airflow, component], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [self.airflow, component],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.running.append(process)
         return process
 
@@ -281,7 +313,12 @@ class AirflowProcesses:
             return db.execute(sql).fetchall()
 
     def reported(self) -> list[str]:
-        return [row[0] for row in self.query("select json_extract(extra, '$.payload.job_id') from asset_event order by id")]
+        return [
+            row[0]
+            for row in self.query(
+                "select json_extract(extra, '$.payload.job_id') from asset_event order by id"
+            )
+        ]
 
 
 def _until(what: str, check: Any, patience: float = 300.0) -> Any:
@@ -294,7 +331,9 @@ def _until(what: str, check: Any, patience: float = 300.0) -> Any:
 
 
 @pytest.mark.slow
-def test_a_real_triggerer_killed_and_restarted_reports_each_job_once(tmp_path: Path, connected_emulator: RunningEmulator) -> None:
+def test_a_real_triggerer_killed_and_restarted_reports_each_job_once(
+    tmp_path: Path, connected_emulator: RunningEmulator
+) -> None:
     airflow = AirflowProcesses(tmp_path, connected_emulator)
     (tmp_path / "dags").mkdir()
     (tmp_path / "dags" / "after_quick.py").write_text(STACK_DAG.format(workflow=QUICK, since=since_now()))
@@ -302,7 +341,10 @@ def test_a_real_triggerer_killed_and_restarted_reports_each_job_once(tmp_path: P
     try:
         airflow.start("dag-processor")
         triggerer = airflow.start("triggerer")
-        _until("the watcher's trigger to run", lambda: airflow.query("select triggerer_id from trigger where triggerer_id is not null"))
+        _until(
+            "the watcher's trigger to run",
+            lambda: airflow.query("select triggerer_id from trigger where triggerer_id is not null"),
+        )
         before = [create_job(connected_emulator, QUICK) for _ in range(2)]
         _until("two asset events", lambda: len(airflow.reported()) >= 2)
 

@@ -17,7 +17,9 @@ def open_dag(page: Page, dag_id: str) -> None:
     page.get_by_role("link", name=dag_id, exact=True).click()
     page.wait_for_url(re.compile(rf"/dags/{re.escape(dag_id)}$"))
     # The DAG list (a pause toggle per DAG) lingers for a moment after the URL changed.
-    expect(page.get_by_test_id("header-card"), f"the page of DAG {dag_id} did not open").to_contain_text(dag_id)
+    expect(page.get_by_test_id("header-card"), f"the page of DAG {dag_id} did not open").to_contain_text(
+        dag_id
+    )
 
 
 def unpause(page: Page) -> None:
@@ -37,7 +39,9 @@ def trigger(page: Page) -> str:
     page.get_by_test_id("trigger-dag-button").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("button", name=re.compile(r"^Trigger$")).click()
-    expect(dialog, "the Trigger dialog stayed open: the run was not created").to_be_hidden(timeout=RUN_TIMEOUT_MS)
+    expect(dialog, "the Trigger dialog stayed open: the run was not created").to_be_hidden(
+        timeout=RUN_TIMEOUT_MS
+    )
     # The UI moves to the run's page; its heading is the run id (page.url lags behind this client-side move).
     heading = page.get_by_test_id("header-card").get_by_text(re.compile(r"^manual__"))
     expect(heading, "the UI did not open the new run's page after Trigger").to_be_visible()
@@ -55,7 +59,9 @@ def wait_until_finished(page: Page, what: str) -> str:
     :return: the final state as the UI writes it.
     """
     badge = header_state(page)
-    expect(badge, f"{what} did not finish within {RUN_TIMEOUT_MS // 1000} s").to_have_text(FINISHED, timeout=RUN_TIMEOUT_MS)
+    expect(badge, f"{what} did not finish within {RUN_TIMEOUT_MS // 1000} s").to_have_text(
+        FINISHED, timeout=RUN_TIMEOUT_MS
+    )
     return badge.inner_text().strip()
 
 
@@ -67,7 +73,9 @@ def open_task_instance(page: Page, run_id: str, task_id: str) -> None:
 def open_grid_cell(page: Page, cell: Locator) -> None:
     """Click a grid cell, then move the mouse off the grid: the cell's tooltip would cover the page's buttons."""
     cell.click()
-    expect(page.get_by_role("link", name="Logs", exact=True), "the task instance page did not open").to_be_visible()
+    expect(
+        page.get_by_role("link", name="Logs", exact=True), "the task instance page did not open"
+    ).to_be_visible()
     page.mouse.move(0, 0)
 
 

@@ -62,7 +62,9 @@ def browser(chromium: Path) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=list(CHROMIUM_ARGS))
+        launched = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=list(CHROMIUM_ARGS)
+        )
         try:
             yield launched
         finally:

@@ -51,7 +51,10 @@ def merged_catalogue(target: Path) -> Path:
     """The bundled demo catalogue (the example DAGs' workflows) plus the test-only workflows, written to ``target``."""
     demo = yaml.safe_load(default_catalogue_path().read_text(encoding="utf-8"))
     extra = yaml.safe_load(TEST_CATALOGUE.read_text(encoding="utf-8"))
-    target.write_text(yaml.safe_dump({"workflows": demo["workflows"] + extra["workflows"]}, sort_keys=False), encoding="utf-8")
+    target.write_text(
+        yaml.safe_dump({"workflows": demo["workflows"] + extra["workflows"]}, sort_keys=False),
+        encoding="utf-8",
+    )
     return target
 
 
@@ -89,13 +92,19 @@ def airflow_standalone(home: Path) -> Iterator[AirflowStack]:
     :raises SystemExit: (from dev/demo.py) when Airflow cannot be prepared or does not become healthy.
     """
     with ExitStack() as stack:
-        alteryx_server = stack.enter_context(emulator(port=0, catalogue=merged_catalogue(home / "catalogue.yaml")))
+        alteryx_server = stack.enter_context(
+            emulator(port=0, catalogue=merged_catalogue(home / "catalogue.yaml"))
+        )
         port = free_port()
         env = standalone_env(alteryx_server, home, port)
         prepare(env)
         log = home / "standalone.log"
         server = subprocess.Popen(
-            [str(BIN / "airflow"), "standalone"], env=env, stdout=stack.enter_context(log.open("w")), stderr=subprocess.STDOUT, start_new_session=True
+            [str(BIN / "airflow"), "standalone"],
+            env=env,
+            stdout=stack.enter_context(log.open("w")),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         # A throwaway home needs no clean shutdown: a short grace, then SIGKILL for whatever still runs.
         stack.callback(stop_group, server, grace=STOP_GRACE)

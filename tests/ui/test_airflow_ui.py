@@ -52,7 +52,9 @@ def test_sequential_run_and_alteryx_server_button(page: Page, airflow_ui: Airflo
     unpause(page)
     run_id = trigger(page)
     state = wait_until_finished(page, f"alteryx_sequential run {run_id}")
-    assert state == "Success", f"alteryx_sequential run {run_id} ended {state}; its task logs are in the Airflow home named below"
+    assert state == "Success", (
+        f"alteryx_sequential run {run_id} ended {state}; its task logs are in the Airflow home named below"
+    )
 
     open_task_instance(page, run_id, "extract_orders")
     open_tab(page, "Details")
@@ -60,21 +62,28 @@ def test_sequential_run_and_alteryx_server_button(page: Page, airflow_ui: Airflo
     expect(button, "the task's Details tab has no 'Alteryx Server' extra link").to_be_visible()
     workflow_page = f"{airflow_ui.emulator.url}/gallery/app/workflow/{EXTRACT_ORDERS}"
     href = button.get_attribute("href")
-    assert href == workflow_page, f"the 'Alteryx Server' button points at {href!r}, not the workflow's page {workflow_page!r}"
+    assert href == workflow_page, (
+        f"the 'Alteryx Server' button points at {href!r}, not the workflow's page {workflow_page!r}"
+    )
 
     with page.context.expect_page() as opened:
         button.click()
     server_page = opened.value
     server_page.wait_for_load_state()
     assert server_page.url == workflow_page
-    expect(server_page.get_by_role("heading", name="Extract orders"), "the button did not open the workflow's page").to_be_visible()
+    expect(
+        server_page.get_by_role("heading", name="Extract orders"),
+        "the button did not open the workflow's page",
+    ).to_be_visible()
 
 
 def test_clear_reruns_the_failed_task_with_one_new_job(page: Page, airflow_ui: AirflowStack) -> None:
     open_dag(page, FLAKY_DAG)
     unpause(page)
     run_id = trigger(page)
-    assert wait_until_finished(page, f"{FLAKY_DAG} run {run_id} (try 1)") == "Failed", "try 1 should fail: its job runs with attempt=1"
+    assert wait_until_finished(page, f"{FLAKY_DAG} run {run_id} (try 1)") == "Failed", (
+        "try 1 should fail: its job runs with attempt=1"
+    )
     first_jobs = jobs_of(airflow_ui, FAILS_ON_FIRST_TRY)
     assert [(job["questions"], job["disposition"]) for job in first_jobs] == [({"attempt": "1"}, "Error")]
 
@@ -82,24 +91,34 @@ def test_clear_reruns_the_failed_task_with_one_new_job(page: Page, airflow_ui: A
     expect(header_state(page)).to_have_text("Failed")
     page.get_by_role("button", name="Press shift+c to clear").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog, "the Clear button opened no confirmation dialog").to_contain_text(f"Clear Task Instance: {FLAKY_TASK}")
+    expect(dialog, "the Clear button opened no confirmation dialog").to_contain_text(
+        f"Clear Task Instance: {FLAKY_TASK}"
+    )
     expect(dialog).to_contain_text("Affected Tasks: 1")
     dialog.get_by_role("button", name="Confirm").click()
     expect(dialog).to_be_hidden()
-    expect(header_state(page), "Clear did not reset the failed task").not_to_have_text("Failed", timeout=RUN_TIMEOUT_MS)
+    expect(header_state(page), "Clear did not reset the failed task").not_to_have_text(
+        "Failed", timeout=RUN_TIMEOUT_MS
+    )
 
     state = wait_until_finished(page, f"{FLAKY_TASK} after Clear (try 2)")
     jobs = jobs_of(airflow_ui, FAILS_ON_FIRST_TRY)
     new_jobs = [(job["questions"], job["disposition"]) for job in jobs[len(first_jobs) :]]
     assert state == "Success", f"try 2 ended {state}; its job(s): {new_jobs}"
-    assert new_jobs == [({"attempt": "2"}, "Success")], f"the cleared try should run exactly one new job with attempt=2, ran {new_jobs}"
+    assert new_jobs == [({"attempt": "2"}, "Success")], (
+        f"the cleared try should run exactly one new job with attempt=2, ran {new_jobs}"
+    )
     try_number = page.get_by_test_id("header-card").get_by_test_id("stat").filter(has_text="Try Number")
     expect(try_number, "the task instance is not on try 2").to_have_text(re.compile(r"Try Number\s*2$"))
 
 
-def test_task_log_shows_the_job_its_statuses_and_engine_messages(page: Page, airflow_ui: AirflowStack) -> None:
+def test_task_log_shows_the_job_its_statuses_and_engine_messages(
+    page: Page, airflow_ui: AirflowStack
+) -> None:
     jobs = jobs_of(airflow_ui, FAILS_ON_FIRST_TRY)
-    assert len(jobs) == 2, f"needs the run test_clear_reruns_the_failed_task_with_one_new_job leaves (a failed try and a cleared one); jobs: {jobs}"
+    assert len(jobs) == 2, (
+        f"needs the run test_clear_reruns_the_failed_task_with_one_new_job leaves (a failed try and a cleared one); jobs: {jobs}"
+    )
     failed_job, passed_job = (job["id"] for job in jobs)
     open_dag(page, FLAKY_DAG)
     open_grid_cell(page, page.get_by_test_id(re.compile(rf"^grid-.+-{FLAKY_TASK}$")))
@@ -115,11 +134,17 @@ def test_task_log_shows_the_job_its_statuses_and_engine_messages(page: Page, air
     ]
     for line in statuses:
         assert line in latest, f"the Logs tab of try 2 lacks {line!r}; it shows:\n{latest}"
-    assert [latest.index(line) for line in statuses] == sorted(latest.index(line) for line in statuses), f"try 2's log is out of order:\n{latest}"
+    assert [latest.index(line) for line in statuses] == sorted(latest.index(line) for line in statuses), (
+        f"try 2's log is out of order:\n{latest}"
+    )
 
     page.get_by_test_id("log-attempt-select-button-1").click()
     first = log_text(page, f"Alteryx job {failed_job}")
-    for line in (f"Alteryx job {failed_job} finished: Error", "Error: Check (2): attempt 1 fails on purpose", f"AlteryxJobError: Alteryx job {failed_job}"):
+    for line in (
+        f"Alteryx job {failed_job} finished: Error",
+        "Error: Check (2): attempt 1 fails on purpose",
+        f"AlteryxJobError: Alteryx job {failed_job}",
+    ):
         assert line in first, f"the Logs tab of try 1 lacks {line!r}; it shows:\n{first}"
 
 
@@ -136,14 +161,25 @@ def test_connection_form_and_test_button(page: Page, airflow_ui: AirflowStack) -
     form.get_by_role("combobox").click()
     page.get_by_role("option", name="Alteryx Server", exact=True).click()
     for label in ("Server URL", "API key", "API secret"):
-        expect(form.get_by_label(label, exact=True), f"the Alteryx Server form has no {label!r} field").to_be_visible()
-    expect(form.get_by_label("API secret", exact=True), "the API secret is typed in clear").to_have_attribute("type", "password")
+        expect(
+            form.get_by_label(label, exact=True), f"the Alteryx Server form has no {label!r} field"
+        ).to_be_visible()
+    expect(form.get_by_label("API secret", exact=True), "the API secret is typed in clear").to_have_attribute(
+        "type", "password"
+    )
     form.get_by_label("Server URL", exact=True).fill(server.url)
     form.get_by_label("API key", exact=True).fill(server.api_key)
     form.get_by_label("API secret", exact=True).fill(server.api_secret)
     # An accordion: opening the extra fields folds the standard ones away.
     form.get_by_role("button", name="Extra Fields", exact=True).click()
-    for label in ("Auth type", "Web API path", "Gallery path", "Verify TLS", "Request timeout (seconds)", "Workflow page URL"):
+    for label in (
+        "Auth type",
+        "Web API path",
+        "Gallery path",
+        "Verify TLS",
+        "Request timeout (seconds)",
+        "Workflow page URL",
+    ):
         expect(form.get_by_text(label, exact=True), f"the form's extra fields lack {label!r}").to_be_visible()
     form.get_by_role("button", name="Save").click()
     expect(form).to_be_hidden()
@@ -152,7 +188,9 @@ def test_connection_form_and_test_button(page: Page, airflow_ui: AirflowStack) -
     expect(row).to_contain_text(server.url)
     row.get_by_role("button", name="Test Connection").click()
     success = page.get_by_role("status").filter(has_text="Test Connection Successful")
-    expect(success, "the Test button did not report success for the right credentials").to_contain_text(f"Connected to Alteryx Server at {server.url}")
+    expect(success, "the Test button did not report success for the right credentials").to_contain_text(
+        f"Connected to Alteryx Server at {server.url}"
+    )
     assert server.api_secret not in page.content(), "the API secret is shown on the connection list"
 
     row.get_by_role("button", name="Edit Connection").click()
@@ -163,5 +201,7 @@ def test_connection_form_and_test_button(page: Page, airflow_ui: AirflowStack) -
     expect(page.get_by_role("dialog")).to_be_hidden()
     row.get_by_role("button", name="Test Connection").click()
     failure = page.get_by_role("status").filter(has_text="Test Connection Failed")
-    expect(failure, "the Test button did not report the wrong secret").to_contain_text("Check the connection's API key (login) and secret (password).")
+    expect(failure, "the Test button did not report the wrong secret").to_contain_text(
+        "Check the connection's API key (login) and secret (password)."
+    )
     assert "not-the-secret" not in failure.inner_text(), "the failure text shows the secret"

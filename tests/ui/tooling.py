@@ -26,7 +26,9 @@ class ToolingError(RuntimeError):
 
 
 def _run(command: list[str], fix: str, env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False, env=env)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False, env=env
+    )
     if done.returncode:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise ToolingError(f"`{' '.join(command)}` failed with exit code {done.returncode}; {fix}\n{tail}")
@@ -42,7 +44,9 @@ def ensure_chromium() -> Path:
         return CHROMIUM
     apt_get = shutil.which("apt-get")
     if apt_get is None or os.geteuid() != 0:
-        raise ToolingError(f"{CHROMIUM} is missing and this test can only install it as root with apt-get; run `sudo apt-get install -y chromium`")
+        raise ToolingError(
+            f"{CHROMIUM} is missing and this test can only install it as root with apt-get; run `sudo apt-get install -y chromium`"
+        )
     fix = "install it by hand: `apt-get update && apt-get install -y chromium`"
     apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     _run([apt_get, "update", "-qq"], fix, apt_env)
@@ -60,7 +64,15 @@ def ensure_playwright() -> None:
     if importlib.util.find_spec("playwright") is not None:
         return
     _run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PLAYWRIGHT_REQUIREMENT],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            PLAYWRIGHT_REQUIREMENT,
+        ],
         f"install it by hand: `{sys.executable} -m pip install '{PLAYWRIGHT_REQUIREMENT}'` (or `pip install -e '.[test]'`)",
     )
     importlib.invalidate_caches()

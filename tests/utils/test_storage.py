@@ -35,5 +35,8 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path, as_url: bool) -> None:
 
 
 def test_a_scheme_no_provider_serves_is_refused_with_the_fix() -> None:
-    with pytest.raises(AlteryxInputError, match="cannot be written.*installed storage provider"), whole_file("nosuchfs://bucket/out.csv"):
+    with (
+        pytest.raises(AlteryxInputError, match="cannot be written.*installed storage provider"),
+        whole_file("nosuchfs://bucket/out.csv"),
+    ):
         pass

@@ -32,7 +32,12 @@ class BlockingTrigger(BaseTrigger):
         self.release = release
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        kwargs = {"seconds": self.seconds, "delay": self.delay, "marker": self.marker, "release": self.release}
+        kwargs = {
+            "seconds": self.seconds,
+            "delay": self.delay,
+            "marker": self.marker,
+            "release": self.release,
+        }
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -53,7 +58,9 @@ class BlockTheTriggerer(BaseOperator):
 
     def execute(self, context: Any) -> None:
         params = context["params"]
-        trigger = BlockingTrigger(float(params["seconds"]), float(params["delay"]), str(params["marker"]), str(params["release"]))
+        trigger = BlockingTrigger(
+            float(params["seconds"]), float(params["delay"]), str(params["marker"]), str(params["release"])
+        )
         self.defer(trigger=trigger, method_name="execute_complete")
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> None:

@@ -31,10 +31,16 @@ def items(params: dict[str, Any] | None = None, run_id: str | None = None) -> li
 
 def mapped(dag_id: str, poll_interval: float) -> DAG:
     """``count`` mapped deferrable runs of workflow ``workflow`` (both DAG params)."""
-    with DAG(dag_id, schedule=None, start_date=START, catchup=False, params={"count": 20, "workflow": SHORT}) as dag:
-        AlteryxRunWorkflowOperator.partial(task_id="run", workflow_id="{{ params.workflow }}", deferrable=True, poll_interval=poll_interval, **RETRIES).expand(
-            questions=items()
-        )
+    with DAG(
+        dag_id, schedule=None, start_date=START, catchup=False, params={"count": 20, "workflow": SHORT}
+    ) as dag:
+        AlteryxRunWorkflowOperator.partial(
+            task_id="run",
+            workflow_id="{{ params.workflow }}",
+            deferrable=True,
+            poll_interval=poll_interval,
+            **RETRIES,
+        ).expand(questions=items())
     return dag
 
 
@@ -56,7 +62,10 @@ with DAG(
 def read_outputs(ti: Any = None) -> dict[str, Any]:
     """Read back, on the other Celery worker, what the ``run`` task saved to object storage."""
     urls = ti.xcom_pull(task_ids="run", key="output_files")
-    return {"worker": os.environ.get("ALTERYX_STACK_COMPONENT"), "contents": {url: ObjectStoragePath(url).read_text() for url in urls}}
+    return {
+        "worker": os.environ.get("ALTERYX_STACK_COMPONENT"),
+        "contents": {url: ObjectStoragePath(url).read_text() for url in urls},
+    }
 
 
 with DAG("stack_outputs", schedule=None, start_date=START, catchup=False) as stack_outputs:

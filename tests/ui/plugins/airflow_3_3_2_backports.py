@@ -41,7 +41,9 @@ def _patch_test_button() -> None:
 
 # The resume-after-defer guard of SchedulerJobRunner.process_executor_events, before and after #72767.
 _GUARD_BEFORE = "ti.state == TaskInstanceState.SCHEDULED\n"
-_GUARD_AFTER = "ti.state in (TaskInstanceState.SCHEDULED, TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)\n"
+_GUARD_AFTER = (
+    "ti.state in (TaskInstanceState.SCHEDULED, TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)\n"
+)
 
 
 def _patch_stale_defer_exit() -> None:
@@ -57,7 +59,11 @@ def _patch_stale_defer_exit() -> None:
     source = "\n" * (inspect.getsourcelines(runner.process_executor_events)[1] - 1) + source
     namespace: dict[str, object] = {}
     code = compile(
-        source.replace(_GUARD_BEFORE, _GUARD_AFTER), inspect.getsourcefile(runner) or "<backport>", "exec", __future__.annotations.compiler_flag, True
+        source.replace(_GUARD_BEFORE, _GUARD_AFTER),
+        inspect.getsourcefile(runner) or "<backport>",
+        "exec",
+        __future__.annotations.compiler_flag,
+        True,
     )
     exec(code, vars(scheduler_job_runner), namespace)  # noqa: S102 - Airflow's own method, one condition widened
     runner.process_executor_events = namespace["process_executor_events"]  # type: ignore[assignment,method-assign]
