@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_alteryx.constants import ApiFamily, Received
 from airflow_provider_alteryx.utils.scrub import scrub
+from airflow_provider_alteryx.utils.server_text import WORD_LIMIT, display, quoted
 
 if TYPE_CHECKING:
     from airflow_provider_alteryx.hooks.api import ApiCall
@@ -33,10 +35,11 @@ _OAUTH1_KEYS_HINT = (
 
 
 class AlteryxError(AirflowException):
-    """Base class of every error this provider raises. Its text never carries a secret (see :func:`scrub`)."""
+    """Base class of every error this provider raises. Its text never carries a secret (see :func:`scrub`), and
+    it is one line with nothing hidden (:func:`display`), whatever Server text it quotes."""
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(scrub(str(message)))
+        super().__init__(display(scrub(str(message)), limit=None))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take keyword-only fields, which pickle's default (cls(*args)) would drop; errors cross
@@ -100,9 +103,10 @@ class AlteryxApiError(AlteryxError):
         super().__init__(message)
         self.status = status
         self.family = family
-        self.server_message = scrub(server_message)
+        self.server_message = display(scrub(server_message))
         self.model_state = {
-            name: [scrub(m) for m in messages] for name, messages in (model_state or {}).items()
+            display(name, WORD_LIMIT): [display(scrub(m)) for m in messages]
+            for name, messages in (model_state or {}).items()
         }
         self.retry_after = retry_after
         # Whether the Server may have acted on the request; a caller that proves otherwise may set it to NO.
@@ -210,13 +214,15 @@ def _hint(status: int, family: ApiFamily, headers: Mapping[str, str]) -> str:
 def _origin(url: str) -> str:
     """Scheme, host and port of a URL: where a redirect points, without a path or query that might carry anything."""
     match = re.match(r"^([a-z][a-z0-9+.-]*://[^/?#]*)", url.strip(), re.IGNORECASE)
-    return match.group(1) if match else "a relative address" if url else "an address the Server did not give"
+    if match:
+        return display(match.group(1), EXCERPT_CHARS)
+    return "a relative address" if url else "an address the Server did not give"
 
 
 def excerpt(body: bytes) -> str:
     """A short, one-line, secret-free quote of an answer body, for errors about answers the provider cannot use."""
     text = " ".join(body[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace").split())
-    return repr(scrub(text)[:EXCERPT_CHARS]) if text else "an empty body"
+    return quoted(scrub(text)[:EXCERPT_CHARS]) if text else "an empty body"
 
 
 def _json_or_none(body: bytes) -> Any:
@@ -228,7 +234,7 @@ def _json_or_none(body: bytes) -> Any:
 
 def _server_message(payload: Any) -> tuple[str, dict[str, list[str]]]:
     if not isinstance(payload, dict):
-        return str(payload)[:300], {}
+        return display(payload, EXCERPT_CHARS), {}
     model_state = payload.get("modelState") or payload.get("ModelState") or {}
     if not isinstance(model_state, dict):
         model_state = {}
@@ -243,9 +249,8 @@ def _server_message(payload: Any) -> tuple[str, dict[str, list[str]]]:
         or ""
     )
     details = "; ".join(m for messages in model_state.values() for m in messages)
-    return " ".join(part for part in (str(message), details) if part) or json.dumps(payload)[
-        :300
-    ], model_state
+    summary = " ".join(part for part in (str(message), details) if part) or json.dumps(payload)
+    return display(summary), model_state
 
 
 def _summarise_non_json(headers: Mapping[str, str], body: bytes) -> str:
@@ -254,13 +259,15 @@ def _summarise_non_json(headers: Mapping[str, str], body: bytes) -> str:
     content_type = headers.get("Content-Type", "unknown content type").split(";")[0]
     title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     summary = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
-    summary = " ".join(summary.split())[:EXCERPT_CHARS] or "empty body"
+    summary = display(" ".join(summary.split()), EXCERPT_CHARS) or "empty body"
     return f"a non-JSON answer ({content_type}, {len(body)} bytes): {summary}"
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the Server asked to wait, if it gave a finite number (a date, "nan" or "inf" count as not given)."""
     value = headers.get("Retry-After")
     try:
-        return max(float(value), 0.0) if value is not None else None
+        seconds = float(value) if value is not None else math.nan
     except ValueError:
         return None
+    return max(seconds, 0.0) if math.isfinite(seconds) else None

@@ -1,4 +1,12 @@
-"""One job model for every Alteryx Server API shape (legacy, ``/webapi/v1`` and V3)."""
+"""One job model for every Alteryx Server API shape (legacy, ``/webapi/v1`` and V3).
+
+Every Server answer the provider uses passes through these classes, and each checks what it holds
+when it is made (from an answer, from XCom or from a trigger event alike): ids are Server ids
+(24 hexadecimal characters) before they can reach a path or a URL, and the texts that are only ever
+shown (statuses, messages, owners) are made safe to show (:func:`~airflow_provider_alteryx.utils.server_text.display`).
+Names stay as the Server wrote them, for matching; where they are shown or saved, the caller makes
+them safe for that place.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from airflow_provider_alteryx.constants import LEGACY_PRIORITIES, Disposition, JobStatus
+from airflow_provider_alteryx.utils.server_text import WORD_LIMIT, display, quoted
+from airflow_provider_alteryx.utils.validation import server_id
+
+# An engine message is kept up to this many characters (a failing tool's SQL error can be long).
+MESSAGE_LIMIT = 2000
 
 TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED})
 # Engine message levels as Alteryx's engine reports them (1 info, 2 warning, 3 error); the Server
@@ -22,6 +35,10 @@ class JobOutput:
     id: str
     name: str
     formats: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", server_id(self.id, "an output's id"))
+        object.__setattr__(self, "formats", tuple(display(f, WORD_LIMIT) for f in self.formats))
 
     @classmethod
     def from_api(cls, data: Any) -> JobOutput:
@@ -42,6 +59,9 @@ class JobMessage:
     level: int
     text: str
     tool_id: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", display(self.text, MESSAGE_LIMIT))
 
     @classmethod
     def from_api(cls, data: Any) -> JobMessage:
@@ -83,6 +103,15 @@ class AlteryxJob:
     priority: str | None = None
     outputs: tuple[JobOutput, ...] = field(default=())
     messages: tuple[JobMessage, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", server_id(self.id, "a job's id"))
+        if self.workflow_id is not None:
+            object.__setattr__(self, "workflow_id", server_id(self.workflow_id, "a job's appId"))
+        for name in ("status", "disposition", "priority", "created"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, display(value, WORD_LIMIT))
 
     @classmethod
     def from_api(cls, data: Any) -> AlteryxJob:
@@ -163,6 +192,13 @@ class AlteryxWorkflow:
     owner: str | None = None
     version: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", server_id(self.id, "a workflow's id"))
+        for name in ("owner", "version"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, display(value, WORD_LIMIT))
+
     @classmethod
     def from_api(cls, data: Any) -> AlteryxWorkflow:
         """Read a workflow from the V3 shape (``name``) or the subscription shape (``metaInfo.name``).
@@ -180,7 +216,7 @@ class AlteryxWorkflow:
         return cls(id=str(data["id"]), name=str(name), owner=_text(owner), version=_text(version))
 
     def __str__(self) -> str:
-        return f"{self.name!r} (id {self.id}, owner {self.owner or 'unknown'}, version {self.version or 'unknown'})"
+        return f"{quoted(self.name)} (id {self.id}, owner {self.owner or 'unknown'}, version {self.version or 'unknown'})"
 
 
 def _priority_name(value: Any) -> str | None:

@@ -23,7 +23,9 @@ from airflow_provider_alteryx.models import AlteryxJob
         AlteryxAmbiguousJobError("lost answer", candidates=("a", "b")),
         AlteryxApiError("HTTP 502", status=502, retry_after=2.0, family=ApiFamily.V3),
         AlteryxConnectionError("reset", received=Received.MAYBE),
-        AlteryxJobError("failed", AlteryxJob(id="j", status="Completed", disposition="Error")),
+        AlteryxJobError(
+            "failed", AlteryxJob(id="0000000000000000000000ff", status="Completed", disposition="Error")
+        ),
     ],
 )
 def test_errors_survive_pickling_with_their_fields(error: AlteryxError) -> None:

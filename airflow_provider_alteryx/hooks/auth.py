@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hashlib
+import re
 import threading
 import time
 import weakref
@@ -25,6 +26,8 @@ MAX_REFRESH_LEAD_SECONDS = 60.0
 EXPIRY_MARGIN_SECONDS = 5.0
 # The documented lifetime, assumed when a token answer has no expires_in.
 DEFAULT_TOKEN_LIFETIME_SECONDS = 3600.0
+# What a bearer token may consist of (RFC 6750, section 2.1: b64token).
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 def oauth1_headers(config: ServerConfig, call: ApiCall) -> dict[str, str]:
@@ -92,6 +95,9 @@ class Token:
             ) from None
         if not lifetime > 0:
             raise call.unusable("a positive expires_in", f"expires_in {lifetime:g}", body=body)
+        if not _BEARER_TOKEN.fullmatch(value):
+            # It goes into an Authorization header: a line break there would add headers of the Server's choosing.
+            raise call.unusable("an access_token of RFC 6750 token characters", "other characters", body=body)
         register_secret(value)
         now = time.monotonic() if now is None else now
         lead = min(MAX_REFRESH_LEAD_SECONDS, lifetime * REFRESH_SHARE)

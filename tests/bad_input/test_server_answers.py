@@ -207,6 +207,33 @@ CASES = [
         JOB_PATHS,
     ),
     Case(
+        "job-200-id-is-a-path",
+        Route.JOB,
+        json_answer(job_json(job_id="../../../etc/passwd")),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID, "not an Alteryx Server id"),
+        JOB_PATHS,
+    ),
+    Case(
+        "job-200-output-id-is-a-query",
+        Route.JOB,
+        json_answer(
+            job_json(outputs=[{"id": "x?format=Raw&", "availableFormats": ["Csv"], "fileName": "a.csv"}])
+        ),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, JOB_ID, "an output's id"),
+        JOB_PATHS,
+    ),
+    Case(
+        "job-503-retry-after-nan",
+        Route.JOB,
+        answer('{"message": "busy"}', status=503, headers={"Retry-After": "nan"}),
+        AlteryxApiError,
+        ("503", JOB_ID, "busy"),
+        JOB_PATHS,
+        tries=RETRY_LIMIT,
+    ),
+    Case(
         "job-301-to-another-host",
         Route.JOB,
         None,
@@ -237,6 +264,16 @@ CASES = [
         json_answer({"access_token": "fake-token-odd", "token_type": "bearer", "expires_in": "soon"}),
         (AlteryxAuthenticationError, AlteryxProtocolError),
         ("expires_in", "oauth2/token"),
+        TOKEN_PATHS,
+    ),
+    Case(
+        "token-200-with-a-line-break",
+        Route.TOKEN,
+        json_answer(
+            {"access_token": "fake-token\r\nX-Injected: yes", "token_type": "bearer", "expires_in": 3600}
+        ),
+        AlteryxProtocolError,
+        (*PROTOCOL_WORDS, "access_token", "oauth2/token"),
         TOKEN_PATHS,
     ),
     Case(

@@ -256,13 +256,14 @@ class TestDispatch:
 
     def test_only_a_changed_status_wakes_a_wait(self) -> None:
         feed, (same, changed) = self.feed_with(
-            AlteryxJob(id="a", status="Running"), AlteryxJob(id="b", status="Queued")
+            AlteryxJob(id="aaaaaaaaaaaaaaaaaaaaaaaa", status="Running"),
+            AlteryxJob(id="bbbbbbbbbbbbbbbbbbbbbbbb", status="Queued"),
         )
         for wake in feed.dispatch(
             [
-                AlteryxJob(id="a", status="Running"),
-                AlteryxJob(id="b", status="Running"),
-                AlteryxJob(id="c", status="Queued"),
+                AlteryxJob(id="aaaaaaaaaaaaaaaaaaaaaaaa", status="Running"),
+                AlteryxJob(id="bbbbbbbbbbbbbbbbbbbbbbbb", status="Running"),
+                AlteryxJob(id="cccccccccccccccccccccccc", status="Queued"),
             ]
         ):
             wake()
@@ -270,16 +271,17 @@ class TestDispatch:
         assert changed.changed.is_set() and changed.job.status == "Running" and not changed.fallen_back
 
     def test_a_job_missing_from_the_list_falls_back(self) -> None:
-        feed, (missing,) = self.feed_with(AlteryxJob(id="a", status="Running"))
-        for wake in feed.dispatch([AlteryxJob(id="z", status="Running")]):
+        feed, (missing,) = self.feed_with(AlteryxJob(id="aaaaaaaaaaaaaaaaaaaaaaaa", status="Running"))
+        for wake in feed.dispatch([AlteryxJob(id="eeeeeeeeeeeeeeeeeeeeeeee", status="Running")]):
             wake()
         assert missing.changed.is_set() and missing.fallen_back
 
     def test_two_waits_for_one_job_are_both_woken(self) -> None:
         feed, (first, second) = self.feed_with(
-            AlteryxJob(id="a", status="Running"), AlteryxJob(id="a", status="Running")
+            AlteryxJob(id="aaaaaaaaaaaaaaaaaaaaaaaa", status="Running"),
+            AlteryxJob(id="aaaaaaaaaaaaaaaaaaaaaaaa", status="Running"),
         )
-        for wake in feed.dispatch([AlteryxJob(id="a", status="Completed")]):
+        for wake in feed.dispatch([AlteryxJob(id="aaaaaaaaaaaaaaaaaaaaaaaa", status="Completed")]):
             wake()
         assert first.changed.is_set() and second.changed.is_set()
 
