@@ -32,8 +32,8 @@ from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, l
 from airflow_provider_alteryx.emulator.catalogue import Workflow  # noqa: E402
 
 TEST_CATALOGUE = Path(__file__).with_name("catalogue.yaml")
-QUICK, REGIONAL, WARNS, SLOW, MEDIUM = (f"0000000000000000000000a{i}" for i in range(1, 6))
-WORKFLOW_NAMES = {"Quick", "Regional", "Warns", "Slow", "Medium"}
+QUICK, REGIONAL, WARNS, SLOW, MEDIUM, NAMED_OUTPUTS = (f"0000000000000000000000a{i}" for i in range(1, 7))
+WORKFLOW_NAMES = {"Quick", "Regional", "Warns", "Slow", "Medium", "Named outputs"}
 # Server versions and the auth type a client uses with each.
 VERSION_AUTH = [
     ("2021.3", "oauth1"),
@@ -59,7 +59,7 @@ def start_emulator(workflows: tuple[Workflow, ...]) -> Iterator[StartEmulator]:
     with ExitStack() as stack:
 
         def start(**overrides: object) -> RunningEmulator:
-            config = EmulatorConfig(workflows=workflows, **overrides)  # type: ignore[arg-type]
+            config = EmulatorConfig(**{"workflows": workflows, **overrides})  # type: ignore[arg-type]
             return stack.enter_context(run_emulator(config))
 
         yield start

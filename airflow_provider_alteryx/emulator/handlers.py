@@ -10,6 +10,7 @@ import html
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -194,7 +195,8 @@ class ApiHandlers(ScheduleHandlers):
         return web.Response(
             body=output.content.encode(),
             content_type="text/csv" if fmt == "Csv" else "application/octet-stream",
-            headers={"Content-Disposition": f'attachment; filename="{output.name}"'},
+            # RFC 6266's encoded form: an output name may hold quotes or line breaks, which a header must not.
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(output.name, safe='')}"},
         )
 
 

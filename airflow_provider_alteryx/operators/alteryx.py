@@ -327,15 +327,13 @@ class AlteryxRunWorkflowOperator(BaseOperator):
             return None
 
     def _download_outputs(self, job: AlteryxJob) -> list[str]:
-        folder = storage.join(self.output_dir or ".", job.id)
+        """Save every output in ``<output_dir>/<job id>/`` (the names made safe first, so all or none are saved)."""
+        locations = storage.output_locations(self.output_dir or ".", job)
         saved = [
-            self.hook.download_job_output(
-                job.id, output.id, output.formats[0], storage.join(folder, output.name)
-            )
-            for output in job.outputs
-            if output.formats
+            self.hook.download_job_output(job.id, output.id, output.formats[0], location)
+            for output, location in locations
         ]
-        self.log.info("Downloaded %d output(s) of job %s into %s", len(saved), job.id, folder)
+        self.log.info("Downloaded %d output(s) of job %s into %s", len(saved), job.id, self.output_dir)
         return saved
 
     def _cancel(self, job_id: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.utils.server_text import display, unique_file_names
 
 # The run facet's key in OpenLineage events, and where its schema is described.
 FACET_NAME = "alteryx"
@@ -56,17 +57,19 @@ def operator_lineage(
         server=server,
         api=api,
         workflowId=job.workflow_id or "",
-        workflowName=workflow_name,
+        workflowName=None if workflow_name is None else display(workflow_name),
         jobId=job.id,
         disposition=job.disposition,
     )
     if saved:
         outputs = [Dataset(namespace=namespace, name=name) for namespace, name in map(_dataset_of, saved)]
     else:
+        # The names the Server gave, made safe as if saved (an output with no usable name goes by its id).
         host = urlsplit(server).netloc
+        names = unique_file_names([output.name for output in job.outputs])
         outputs = [
-            Dataset(namespace=f"alteryx://{host}", name=f"{job.workflow_id}/{job.id}/{output.name}")
-            for output in job.outputs
+            Dataset(namespace=f"alteryx://{host}", name=f"{job.workflow_id}/{job.id}/{name or output.id}")
+            for output, name in zip(job.outputs, names, strict=True)
         ]
     return OperatorLineage(outputs=outputs, run_facets={FACET_NAME: facet})
 

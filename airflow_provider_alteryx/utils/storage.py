@@ -1,16 +1,26 @@
-"""Writing downloaded outputs where every worker can read them: local paths or Airflow object storage."""
+"""Writing downloaded outputs where every worker can read them: local paths or Airflow object storage.
+
+Where a job's outputs land is decided here, once: inside ``<output_dir>/<job id>/``, under names made
+safe by :func:`~airflow_provider_alteryx.utils.server_text.unique_file_names`. The output names come
+from the Server (workflow authors choose them), so none of them is ever joined to a path as it is.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from airflow_provider_alteryx.exceptions import AlteryxInputError
+from airflow_provider_alteryx.exceptions import AlteryxInputError, AlteryxProtocolError
+from airflow_provider_alteryx.utils.server_text import quoted, unique_file_names
+
+if TYPE_CHECKING:
+    from airflow_provider_alteryx.models import AlteryxJob, JobOutput
 
 
 def is_url(location: str | os.PathLike[str]) -> bool:
@@ -18,11 +28,34 @@ def is_url(location: str | os.PathLike[str]) -> bool:
     return "://" in str(location)
 
 
-def join(location: str | os.PathLike[str], *parts: str) -> str:
-    """``location`` with ``parts`` appended, as a URL for object storage or a local path."""
+def _child(location: str | os.PathLike[str], component: str) -> str:
+    """``location`` with one more path component, which must be a single safe name (an id, or a made-safe name)."""
     if is_url(location):
-        return "/".join([str(location).rstrip("/"), *parts])
-    return str(Path(location, *parts))
+        return f"{str(location).rstrip('/')}/{component}"
+    return str(Path(location, component))
+
+
+def output_locations(output_dir: str | os.PathLike[str], job: AlteryxJob) -> list[tuple[JobOutput, str]]:
+    """Where each downloadable output of ``job`` is saved: ``<output_dir>/<job id>/<safe name>``.
+
+    Two outputs whose names make the same file name both survive (the later one gets ``-2``). Outputs
+    with no format to download are left out.
+
+    :raises AlteryxProtocolError: an output's name leaves nothing to name a file by (``..``, ``/``, empty);
+        nothing has been written then, and the outputs stay on the Server.
+    """
+    outputs = [output for output in job.outputs if output.formats]
+    names = unique_file_names([output.name for output in outputs])
+    unnamable = [output for output, name in zip(outputs, names, strict=True) if name is None]
+    if unnamable:
+        listed = ", ".join(f"{output.id} named {quoted(output.name)}" for output in unnamable)
+        raise AlteryxProtocolError(
+            f"Alteryx job {job.id} has outputs whose names cannot be made into a file name inside output_dir: "
+            f"{listed}. Nothing was downloaded; the outputs stay on the Server. Give them file names in the "
+            "workflow, or download them yourself with AlteryxServerHook.download_job_output to paths you choose."
+        )
+    folder = _child(output_dir, job.id)
+    return [(output, _child(folder, name)) for output, name in zip(outputs, names, strict=True) if name]
 
 
 @contextmanager
@@ -36,8 +69,9 @@ def whole_file(location: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     if not is_url(location):
         target = Path(location)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # A sibling temporary file, renamed over the target: readers see all of it or nothing.
-        partial = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False)  # noqa: SIM115 - closed below
+        # A sibling temporary file, renamed over the target: readers see all of it or nothing. Its name is short,
+        # so a target name of the longest allowed length still leaves room for it.
+        partial = tempfile.NamedTemporaryFile(dir=target.parent, prefix=".alteryx-download-", delete=False)  # noqa: SIM115 - closed below
         try:
             with partial:
                 yield partial
@@ -51,7 +85,7 @@ def whole_file(location: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         yield spool
         spool.seek(0)
         remote.parent.mkdir(parents=True, exist_ok=True)
-        staged = remote.parent / f".{remote.name}.partial"
+        staged = remote.parent / f".alteryx-download-{uuid.uuid4().hex}.partial"
         with staged.open("wb") as upload:
             shutil.copyfileobj(spool, upload)
         staged.rename(remote)

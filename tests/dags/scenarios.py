@@ -15,7 +15,9 @@ from airflow.providers.common.compat.sdk import DAG
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor
 
-QUICK, REGIONAL, WARNS, SLOW, MEDIUM = (f"0000000000000000000000a{i}" for i in range(1, 6))
+QUICK, REGIONAL, WARNS, SLOW, MEDIUM, NAMED_OUTPUTS = (f"0000000000000000000000a{i}" for i in range(1, 7))
+# The output names of NAMED_OUTPUTS's six outputs, and where to save them, come from the run's conf.
+NAMED_OUTPUT_QUESTIONS = {f"o{n}": f"{{{{ dag_run.conf['o{n}'] }}}}" for n in range(1, 7)}
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 MODES = {"sync": False, "deferred": True}
 DAGS: dict[str, DAG] = {}
@@ -58,6 +60,13 @@ for mode, deferrable in MODES.items():
         questions=[{"name": "region", "value": "Atlantis"}],
     )
     single_task(f"slow_{mode}", deferrable=deferrable, workflow_id=SLOW)
+    single_task(
+        f"named_outputs_{mode}",
+        deferrable=deferrable,
+        workflow_id=NAMED_OUTPUTS,
+        questions=NAMED_OUTPUT_QUESTIONS,
+        output_dir="{{ dag_run.conf['output_dir'] }}",
+    )
     single_task(f"timeout_{mode}", deferrable=deferrable, workflow_id=SLOW, timeout=1)
     single_task(
         f"retry_failed_job_{mode}",

@@ -1,0 +1,89 @@
+"""Outputs named by a workflow author, however hostile the names, land inside ``<output_dir>/<job id>/`` and nowhere else.
+
+Each case runs the ``named_outputs`` DAG through Airflow (``dag.test()``, over real HTTP against the
+emulator), on the sync and the deferrable path, saving to a local path and to an object-storage URL, and
+then walks the whole sandbox: every byte written must be in the job's folder, under the expected name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_alteryx.emulator import RunningEmulator
+from tests.conftest import NAMED_OUTPUTS, RunDag
+
+# Six output names as a workflow author (or a Server answering through a proxy) could write them, and the
+# names they are saved as. "{sandbox}" is the test's own folder, so an escape would be caught, not spread.
+CASES = {
+    "paths": (
+        [
+            "../../../escaped.csv",
+            "{sandbox}/outside/pwned.csv",
+            "sub/dir/x.csv",
+            "C:\\Windows\\x.csv",
+            "x.csv",
+            "a\x00b\nc.csv",
+        ],
+        ["escaped.csv", "pwned.csv", "x.csv", "x-2.csv", "x-3.csv", "a_b_c.csv"],
+    ),
+    "code, terminals and long names": (
+        [
+            "\x1b[31mred\u202e.csv",
+            '"""q.csv',
+            "'''q.csv",
+            "#frag.csv",
+            "y" * 10_000 + ".csv",
+            "\uff23\uff1a\uff0f\uff45\uff56\uff49\uff4c.csv",  # C:/evil.csv in full-width forms
+        ],
+        ["_[31mred_.csv", "___q.csv", "'''q.csv", "_frag.csv", "y" * 251 + ".csv", "evil.csv"],
+    ),
+}
+
+
+def files_under(folder: Path) -> dict[Path, str]:
+    return {path: path.read_text() for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.mark.parametrize("storage", ["local path", "object storage"])
+@pytest.mark.parametrize("mode", ["sync", "deferred"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_output_lands_in_the_jobs_folder_under_its_safe_name(
+    connected_emulator: RunningEmulator, run_dag: RunDag, tmp_path: Path, case: str, mode: str, storage: str
+) -> None:
+    names, saved_as = CASES[case]
+    output_dir = tmp_path / "out" / "a" / "b"
+    conf = {f"o{n}": name.replace("{sandbox}", str(tmp_path)) for n, name in enumerate(names, 1)}
+    conf["output_dir"] = f"file://{output_dir}" if storage == "object storage" else str(output_dir)
+
+    result = run_dag(f"named_outputs_{mode}", conf)
+
+    assert result.state == "success", result.log[-3000:]
+    (job,) = connected_emulator.jobs()
+    assert job["workflowId"] == NAMED_OUTPUTS
+    folder = output_dir / job["id"]
+    expected = {folder / name: f"output {n}" for n, name in enumerate(saved_as, 1)}
+    assert files_under(tmp_path) == expected  # nothing anywhere else in the sandbox
+    listed = [str(path) for path in expected]
+    assert result.xcom("output_files") == (
+        [f"file://{path}" for path in listed] if storage == "object storage" else listed
+    )
+    assert (
+        "\x1b" not in result.log and "\u202e" not in result.log
+    )  # the engine message quoting o1 is shown escaped
+
+
+@pytest.mark.parametrize("mode", ["sync", "deferred"])
+def test_a_name_that_leaves_nothing_fails_the_task_by_name_and_writes_nothing(
+    connected_emulator: RunningEmulator, run_dag: RunDag, tmp_path: Path, mode: str
+) -> None:
+    conf = {f"o{n}": f"ok{n}.csv" for n in range(1, 7)} | {"o4": "..", "output_dir": str(tmp_path / "out")}
+
+    result = run_dag(f"named_outputs_{mode}", conf)
+
+    assert result.state == "failed"
+    (job,) = connected_emulator.jobs()
+    assert f"Alteryx job {job['id']} has outputs whose names cannot be made into a file name" in result.log
+    assert "named '..'. Nothing was downloaded; the outputs stay on the Server." in result.log
+    assert files_under(tmp_path) == {}
