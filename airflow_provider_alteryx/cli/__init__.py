@@ -46,8 +46,9 @@ def export_schedules(
         render_dag,
         timing,
     )
-    from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
+    from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError, AlteryxNotFoundError
     from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+    from airflow_provider_alteryx.utils.server_text import WORD_LIMIT, quoted
 
     hook = AlteryxServerHook(conn_id)
     ids = list(schedule_ids) or [str(item.get("id")) for item in hook.list_schedules()]
@@ -55,8 +56,12 @@ def export_schedules(
     report = ExportReport()
     names: dict[str, str | None] = {}
     for schedule_id in ids:
-        view = hook.get_schedule(schedule_id)
-        label = f"{view.get('name')!r} ({schedule_id})"
+        try:
+            view = hook.get_schedule(schedule_id)
+        except (AlteryxInputError, AlteryxNotFoundError) as reason:  # an id that is not a Server id, or gone
+            report.skipped.append((quoted(schedule_id, WORD_LIMIT), f"not exported: {reason}"))
+            continue
+        label = f"{quoted(view.get('name'))} ({schedule_id})"
         try:
             schedule = ServerSchedule.from_api(view)
             when = timing(schedule)
@@ -80,13 +85,17 @@ def export_schedules(
                 )
             )
             continue
-        source = render_dag(
-            schedule,
-            when,
-            server_url=hook.config.base_url,
-            conn_id=conn_id,
-            workflow_name=names[schedule.workflow_id],
-        )
+        try:
+            source = render_dag(
+                schedule,
+                when,
+                server_url=hook.config.base_url,
+                conn_id=conn_id,
+                workflow_name=names[schedule.workflow_id],
+            )
+        except UnsupportedSchedule as reason:
+            report.skipped.append((label, f"not exported: {reason}"))
+            continue
         path.write_text(source, encoding="utf-8")
         report.written.append(path)
     return report
@@ -133,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``alteryx-airflow`` console script."""
     args = _parser().parse_args(argv)
     from airflow_provider_alteryx.exceptions import AlteryxError
+    from airflow_provider_alteryx.utils.server_text import display
 
     try:
         report = export_schedules(
@@ -147,7 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in report.written:
         print(f"wrote {path}")
     for label, reason in report.skipped:
-        print(f"schedule {label} {reason}", file=sys.stderr)
+        # A reason quotes Server text (a zone, a day list): shown on one line, bounded, like every Server text.
+        print(f"schedule {label} {display(reason)}", file=sys.stderr)
     print(
         f"{len(report.written)} DAG file(s) written to {args.out}, {len(report.skipped)} schedule(s) not exported."
     )
