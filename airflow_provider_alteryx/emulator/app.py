@@ -1,9 +1,11 @@
 """The emulator's HTTP application: one Server version's Alteryx API, fault injection, and control endpoints.
 
-The parts: ``versions`` (what each Server version serves), ``routes`` (the API's routes, registered per
+The parts: ``versions`` (what each Server version serves), ``catalogue`` and ``schedules`` (the
+workflows and schedules a catalogue file declares), ``routes`` (the API's routes, registered per
 version with their family bound), ``handlers`` (the operations), ``views`` (response shapes),
 ``auth`` (OAuth 1.0a and 2.0), ``engine`` (the job queue), ``state`` (what the Server holds, kept
-across restarts), ``faults`` (misbehaviour on purpose) and ``control`` (``/__emulator/``).
+across restarts), ``faults`` (misbehaviour on purpose) and ``control`` (``/__emulator/``). Which of
+them may import which is declared, and checked, in ``tests/emulator/test_layers.py``.
 """
 
 from __future__ import annotations

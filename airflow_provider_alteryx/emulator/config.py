@@ -8,14 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from airflow_provider_alteryx.emulator.catalogue import Workflow
 from airflow_provider_alteryx.emulator.faults import Faults
+from airflow_provider_alteryx.emulator.schedules import Schedule
 from airflow_provider_alteryx.emulator.versions import LATEST, ServerVersion, server_version
-
-if TYPE_CHECKING:
-    from airflow_provider_alteryx.emulator.schedules import Schedule
 
 DEFAULT_API_KEY = "emulator-key"
 DEFAULT_API_SECRET = "emulator-secret"  # noqa: S105 - a documented default for a local emulator

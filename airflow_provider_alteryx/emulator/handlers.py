@@ -19,7 +19,7 @@ from airflow_provider_alteryx.emulator.catalogue import Workflow
 from airflow_provider_alteryx.emulator.config import ApiUser
 from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status, parse_priority
 from airflow_provider_alteryx.emulator.errors import ApiError, bad_request, not_found
-from airflow_provider_alteryx.emulator.schedules import ScheduleHandlers
+from airflow_provider_alteryx.emulator.schedules import Schedule
 from airflow_provider_alteryx.emulator.state import ServerState
 from airflow_provider_alteryx.emulator.versions import Api
 
@@ -42,8 +42,8 @@ class Call:
     user: ApiUser
 
 
-class ApiHandlers(ScheduleHandlers):
-    """The Server's workflow and job endpoints over one :class:`ServerState`."""
+class ApiHandlers:
+    """The Server's workflow, job and schedule endpoints over one :class:`ServerState`."""
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
@@ -198,6 +198,32 @@ class ApiHandlers(ScheduleHandlers):
             # RFC 6266's encoded form: an output name may hold quotes or line breaks, which a header must not.
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(output.name, safe='')}"},
         )
+
+    # ---- schedules ---------------------------------------------------------------------------
+    def _schedule(self, request: web.Request) -> Schedule:
+        found = next(
+            (s for s in self.state.config.schedules if s.id == request.match_info["schedule_id"]), None
+        )
+        if found is None:
+            raise not_found()
+        return found
+
+    async def v3_schedules(self, request: web.Request, call: Call) -> web.Response:
+        """``GET /v3/schedules``: filtered by ``workflowId`` and ``ownerId``; ``view=Full`` answers whole schedules."""
+        view = request.query.get("view", "Default")
+        if view not in ("Default", "Full"):
+            raise bad_request("view", f"'{view}' is not a view; use Default or Full.")
+        render = views.schedule_view if view == "Full" else views.reduced_schedule_view
+        workflow, owner = request.query.get("workflowId"), request.query.get("ownerId")
+        found = [
+            s
+            for s in self.state.config.schedules
+            if (not workflow or s.workflow_id == workflow) and (not owner or owner == views.OWNER_ID)
+        ]
+        return web.json_response([render(s) for s in found])
+
+    async def v3_schedule(self, request: web.Request, call: Call) -> web.Response:
+        return web.json_response(views.schedule_view(self._schedule(request)))
 
 
 # ---- request parsing ---------------------------------------------------------------------------

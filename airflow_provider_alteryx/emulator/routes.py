@@ -16,7 +16,6 @@ from airflow_provider_alteryx.emulator.auth import Authenticator
 from airflow_provider_alteryx.emulator.errors import ApiError, denied, error_response
 from airflow_provider_alteryx.emulator.faults import RequestKind
 from airflow_provider_alteryx.emulator.handlers import ApiHandlers, Call
-from airflow_provider_alteryx.emulator.schedules import schedule_routes
 from airflow_provider_alteryx.emulator.versions import Api, Capability, ServerVersion
 
 ApiHandler = Callable[[web.Request, Call], Awaitable[web.StreamResponse]]
@@ -82,7 +81,9 @@ ROUTES: tuple[Route, ...] = (
     Route(
         Api.V3, "GET", "/jobs/{job_id}/messages", "job_messages", Capability.V3_MESSAGES, curators_only=True
     ),
-    *schedule_routes(Route),
+    # Schedules arrive with V3 jobs (Server 2023.1).
+    Route(Api.V3, "GET", "/schedules", "v3_schedules", Capability.V3_JOBS),
+    Route(Api.V3, "GET", "/schedules/{schedule_id}", "v3_schedule", Capability.V3_JOBS),
 )
 
 

@@ -1,4 +1,4 @@
-"""The Server's schedules: read from the catalogue's top-level ``schedules:`` list, served by V3 (Server 2023.1+).
+"""The Server's schedules: read from the catalogue's top-level ``schedules:`` list (V3 serves them from Server 2023.1).
 
 A schedule is written in the terms of the Server's scheduler, with its start as wall time in its
 time zone::
@@ -22,12 +22,7 @@ time zone::
         enabled: true
         comment: Feeds the morning dashboards
 
-The answers follow the V3 swagger's ``ScheduleView`` (list items: ``ReducedScheduleView``), with its
-times in UTC. Its ``iteration`` carries the fields of ``IterationContract`` (``iterationType``,
-``startTime``, ``endTime`` and the contract of its type), the form the Server takes schedules in.
-Assumptions where the swagger is silent: ``timeZone`` (the scheduler's time zone, an IANA name) and
-``questions`` (``[{name, value}]``) are top-level fields; ``runDateTime`` is the start time (the
-emulator does not compute next runs).
+How V3 answers with them is ``views.py``'s part.
 """
 
 from __future__ import annotations
@@ -38,11 +33,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from aiohttp import web
 
 from airflow_provider_alteryx.emulator.catalogue import (
     CatalogueError,
@@ -50,19 +44,10 @@ from airflow_provider_alteryx.emulator.catalogue import (
     default_catalogue_path,
     load_catalogue,
 )
-from airflow_provider_alteryx.emulator.errors import bad_request, not_found
-from airflow_provider_alteryx.emulator.versions import Api, Capability
-
-if TYPE_CHECKING:
-    from airflow_provider_alteryx.emulator.handlers import Call
-    from airflow_provider_alteryx.emulator.routes import Route
-    from airflow_provider_alteryx.emulator.state import ServerState
 
 _ID = re.compile(r"^[0-9a-f]{24}$")
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 PRIORITIES = ("Default", "Low", "Medium", "High", "Critical")
-CREATED = "2026-01-05T09:00:00Z"
-OWNER_ID = "5a0c1d2e3f4a5b6c7d8e9f00"
 
 
 class Frequency(StrEnum):
@@ -222,89 +207,3 @@ class _ScheduleParser:
                 }
             }
         return {}
-
-
-# ---- views ---------------------------------------------------------------------------------------
-def _utc(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
-
-def reduced_schedule_view(schedule: Schedule) -> dict[str, Any]:
-    """A schedule as ``GET /v3/schedules`` lists it (``ReducedScheduleView``)."""
-    return {
-        "id": schedule.id,
-        "name": schedule.name,
-        "workflowId": schedule.workflow_id,
-        "ownerId": OWNER_ID,
-        "runDateTime": _utc(schedule.start),
-    }
-
-
-def schedule_view(schedule: Schedule) -> dict[str, Any]:
-    """A schedule as ``GET /v3/schedules/{id}`` answers it (``ScheduleView``)."""
-    return {
-        **reduced_schedule_view(schedule),
-        "versionId": schedule.workflow_id,
-        "comment": schedule.comment,
-        "enabled": schedule.enabled,
-        "priority": schedule.priority,
-        "workerTag": schedule.worker_tag,
-        "status": "Active" if schedule.enabled else "Disabled",
-        "credentialId": "",
-        "creationTime": CREATED,
-        "lastRunTime": None,
-        "state": "Scheduled" if schedule.enabled else "Disabled",
-        "runCount": 0,
-        "iteration": {
-            "iterationType": schedule.frequency.value,
-            "startTime": _utc(schedule.start),
-            "endTime": _utc(schedule.end),
-            **schedule.contract,
-        },
-        "frequency": schedule.frequency.value,
-        "lastError": "",
-        "cpuName": "",
-        "lastModifiedId": OWNER_ID,
-        "lastModifiedDate": CREATED,
-        "canEdit": True,
-        "timeZone": schedule.time_zone,
-        "questions": [{"name": name, "value": value} for name, value in schedule.questions.items()],
-    }
-
-
-# ---- handlers and routes -------------------------------------------------------------------------
-class ScheduleHandlers:
-    """The V3 schedule endpoints, mixed into the emulator's API handlers (which hold ``state``)."""
-
-    state: ServerState
-
-    def _schedules(self) -> tuple[Schedule, ...]:
-        return self.state.config.schedules
-
-    async def v3_schedules(self, request: web.Request, call: Call) -> web.Response:
-        """``GET /v3/schedules``: filtered by ``workflowId`` and ``ownerId``; ``view=Full`` answers whole schedules."""
-        view = request.query.get("view", "Default")
-        if view not in ("Default", "Full"):
-            raise bad_request("view", f"'{view}' is not a view; use Default or Full.")
-        render = schedule_view if view == "Full" else reduced_schedule_view
-        workflow, owner = request.query.get("workflowId"), request.query.get("ownerId")
-        found = [
-            s
-            for s in self._schedules()
-            if (not workflow or s.workflow_id == workflow) and (not owner or owner == OWNER_ID)
-        ]
-        return web.json_response([render(s) for s in found])
-
-    async def v3_schedule(self, request: web.Request, call: Call) -> web.Response:
-        found = next((s for s in self._schedules() if s.id == request.match_info["schedule_id"]), None)
-        if found is None:
-            raise not_found()
-        return web.json_response(schedule_view(found))
-
-
-def schedule_routes(route: type[Route]) -> tuple[Route, ...]:
-    """The schedule endpoints, for the emulator's route table (served with V3 jobs, from Server 2023.1)."""
-    return (
-        route(Api.V3, "GET", "/schedules", "v3_schedules", Capability.V3_JOBS),
-        route(Api.V3, "GET", "/schedules/{schedule_id}", "v3_schedule", Capability.V3_JOBS),
-    )

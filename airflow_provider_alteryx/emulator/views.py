@@ -14,6 +14,12 @@ with older documentation, the real answers win:
   ``questionType``, ``multiple`` a boolean, ``items`` always.
 - V3 workflows: ``versions`` a list of version objects holding the credential settings and
   (in ``details``) ``isAmp``.
+- V3 schedules follow the swagger's ``ScheduleView`` (list items: ``ReducedScheduleView``), with its
+  times in UTC. Its ``iteration`` carries the fields of ``IterationContract`` (``iterationType``,
+  ``startTime``, ``endTime`` and the contract of its type), the form the Server takes schedules in.
+  Assumptions where the swagger is silent: ``timeZone`` (the scheduler's time zone, an IANA name) and
+  ``questions`` (``[{name, value}]``) are top-level fields; ``runDateTime`` is the start time (the
+  emulator does not compute next runs).
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ from typing import Any
 
 from airflow_provider_alteryx.emulator.catalogue import CHOICE_TYPES, Question, Workflow
 from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status
+from airflow_provider_alteryx.emulator.schedules import Schedule
 from airflow_provider_alteryx.emulator.versions import Api
 
 OWNER_ID = "5a0c1d2e3f4a5b6c7d8e9f00"
 PUBLISHED = "2026-01-05T09:00:00.000Z"
+# When the catalogue's schedules were made, in the whole seconds schedule answers carry.
+SCHEDULE_CREATED = "2026-01-05T09:00:00Z"
 
 
 def iso_ticks(moment: datetime) -> str:
@@ -235,4 +244,48 @@ def _v3_version(workflow: Workflow) -> dict[str, Any]:
         "othersMayDownload": True,
         "othersCanViewHistory": False,
         "details": {"isAmp": True, "fileName": f"{workflow.name}.yxmd", **_meta_info(workflow)},
+    }
+
+
+# ---- schedules -----------------------------------------------------------------------------------
+def reduced_schedule_view(schedule: Schedule) -> dict[str, Any]:
+    """A schedule as ``GET /v3/schedules`` lists it (``ReducedScheduleView``)."""
+    return {
+        "id": schedule.id,
+        "name": schedule.name,
+        "workflowId": schedule.workflow_id,
+        "ownerId": OWNER_ID,
+        "runDateTime": iso_seconds(schedule.start),
+    }
+
+
+def schedule_view(schedule: Schedule) -> dict[str, Any]:
+    """A schedule as ``GET /v3/schedules/{id}`` answers it (``ScheduleView``)."""
+    return {
+        **reduced_schedule_view(schedule),
+        "versionId": schedule.workflow_id,
+        "comment": schedule.comment,
+        "enabled": schedule.enabled,
+        "priority": schedule.priority,
+        "workerTag": schedule.worker_tag,
+        "status": "Active" if schedule.enabled else "Disabled",
+        "credentialId": "",
+        "creationTime": SCHEDULE_CREATED,
+        "lastRunTime": None,
+        "state": "Scheduled" if schedule.enabled else "Disabled",
+        "runCount": 0,
+        "iteration": {
+            "iterationType": schedule.frequency.value,
+            "startTime": iso_seconds(schedule.start),
+            "endTime": iso_seconds(schedule.end) if schedule.end else None,
+            **schedule.contract,
+        },
+        "frequency": schedule.frequency.value,
+        "lastError": "",
+        "cpuName": "",
+        "lastModifiedId": OWNER_ID,
+        "lastModifiedDate": SCHEDULE_CREATED,
+        "canEdit": True,
+        "timeZone": schedule.time_zone,
+        "questions": [{"name": name, "value": value} for name, value in schedule.questions.items()],
     }
