@@ -1,4 +1,4 @@
-"""How one emulated Server behaves: version, keys and roles, workers, queue and faults.
+"""How one emulated Server behaves: version, keys and roles, workers, queue, faults and variants.
 
 Every field is also a command-line flag (see ``alteryx-server-emulator --help``).
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from airflow_provider_alteryx.emulator.catalogue import Workflow
 from airflow_provider_alteryx.emulator.faults import Faults
 from airflow_provider_alteryx.emulator.schedules import Schedule
+from airflow_provider_alteryx.emulator.variants import Variants
 from airflow_provider_alteryx.emulator.versions import LATEST, ServerVersion, server_version
 
 DEFAULT_API_KEY = "emulator-key"
@@ -64,6 +65,7 @@ class EmulatorConfig:
         as real jobs do. Off by default in-process so tests can compare a job's messages exactly; on by
         default on the command line.
     :param state_file: a JSON file jobs and tokens are kept in, so a restarted emulator carries on.
+    :param variants: which reading of the sources to follow where they leave a behaviour open.
     """
 
     workflows: tuple[Workflow, ...]
@@ -85,6 +87,7 @@ class EmulatorConfig:
     engine_messages: bool = False
     state_file: Path | None = None
     faults: Faults = field(default_factory=Faults)
+    variants: Variants = field(default_factory=Variants)
     seed: int | None = None
     # The catalogue's schedules (emulator/schedules.py), served by V3 from 2023.1.
     schedules: tuple[Schedule, ...] = ()

@@ -1,7 +1,7 @@
 """The emulator's own endpoints under ``/__emulator/``: no authentication, never faulty.
 
-``GET info`` (version, workers, workflows, counters), ``GET jobs`` (every job with its questions and
-timestamps), ``POST reset`` (forget jobs, tokens, nonces and faults), ``GET``/``PUT faults``.
+``GET info`` (version, workers, variants, workflows, counters), ``GET jobs`` (every job with its
+questions and timestamps, deleted ones included), ``POST reset`` (forget jobs, tokens, nonces and faults), ``GET``/``PUT faults``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class ControlHandlers:
                 "workers": config.workers,
                 "workerTags": list(config.worker_tags),
                 "timeScale": config.time_scale,
+                "variants": config.variants.view(),
                 **self.state.counters.view(),
                 "workflows": [{"id": w.id, "name": w.name} for w in self.state.workflows.values()],
             }

@@ -76,10 +76,17 @@ class Job:
     finished: datetime | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     outputs: list[JobOutput] = field(default_factory=list)
+    # Deleted while waiting (Variants.cancel_queued_deletes): gone from the API, kept for /__emulator/jobs.
+    deleted: bool = False
 
     @property
     def finished_or_cancelled(self) -> bool:
         return self.status in (Status.COMPLETED, Status.CANCELLED)
+
+    @property
+    def waiting(self) -> bool:
+        """Not yet given a worker slot: Created or Queued."""
+        return self.status in (Status.CREATED, Status.QUEUED)
 
     @property
     def background(self) -> bool:
@@ -178,6 +185,15 @@ class JobEngine:
             job.messages.append({"status": 3, "text": message, "toolId": -1})
         job.status, job.disposition, job.finished = Status.CANCELLED, Disposition.CANCELLED, now()
         self._after_finish(job)
+
+    def delete(self, job: Job) -> None:
+        """Take a waiting job out of the queue for good: cancelled, and no longer served by the API."""
+        job.deleted = True
+        self.cancel(job)
+
+    def listed(self) -> list[Job]:
+        """The jobs the API still knows, oldest first (deleted ones are gone from it)."""
+        return sorted((job for job in self.jobs.values() if not job.deleted), key=lambda job: job.sequence)
 
     # ---- scheduling --------------------------------------------------------------------------
     def _enqueue(self, job: Job) -> None:

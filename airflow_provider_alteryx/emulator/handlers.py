@@ -21,6 +21,7 @@ from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status,
 from airflow_provider_alteryx.emulator.errors import ApiError, bad_request, not_found
 from airflow_provider_alteryx.emulator.schedules import Schedule
 from airflow_provider_alteryx.emulator.state import ServerState
+from airflow_provider_alteryx.emulator.variants import CancelAnswer
 from airflow_provider_alteryx.emulator.versions import Api
 
 # Values of the all-jobs list's ``statuses`` filter that name a status differently from the jobs themselves.
@@ -82,7 +83,7 @@ class ApiHandlers:
         workflow = self._workflow(request)
         rows = "".join(
             f"<tr><td>{job.id}</td><td>{views.iso_millis(job.created)}</td><td>{job.status}</td><td>{job.disposition}</td></tr>"
-            for job in self.state.engine.jobs.values()
+            for job in self.state.engine.listed()
             if job.workflow is workflow
         )
         title = html.escape(workflow.name)
@@ -99,7 +100,7 @@ class ApiHandlers:
 
     def _job(self, request: web.Request, call: Call) -> Job:
         job = self.state.engine.jobs.get(request.match_info["job_id"])
-        if job is None or not self._visible(job, call.user):
+        if job is None or job.deleted or not self._visible(job, call.user):
             raise not_found()
         return job
 
@@ -130,9 +131,7 @@ class ApiHandlers:
     async def list_jobs(self, request: web.Request, call: Call) -> web.Response:
         workflow = self._workflow(request)
         jobs = [
-            j
-            for j in self.state.engine.jobs.values()
-            if j.workflow is workflow and self._visible(j, call.user)
+            j for j in self.state.engine.listed() if j.workflow is workflow and self._visible(j, call.user)
         ]
         status, result = request.query.get("status"), request.query.get("resultCode")
         jobs = [
@@ -151,7 +150,7 @@ class ApiHandlers:
         names = {n.lower() for n in _listed(request, "workflowNames")}
         jobs = [
             j
-            for j in self.state.engine.jobs.values()
+            for j in self.state.engine.listed()
             if (not statuses or j.status.lower() in statuses)
             and (not names or j.workflow.name.lower() in names)
         ]
@@ -164,12 +163,23 @@ class ApiHandlers:
         return web.json_response(views.job_view(self._job(request, call), call.api, include_messages=include))
 
     async def cancel_job(self, request: web.Request, call: Call) -> web.Response:
-        """Assumption where no source says: cancel answers 200 with the job, now ``Cancelled``/``Cancelled``;
-        cancelling a finished job is 400 ``{message}``."""
+        """``DELETE /v3/jobs/{id}``: "cancel the running job or delete a queued job", as the newer swagger says.
+
+        A job that has a worker slot ends ``Cancelled``/``Cancelled``; the answer is 200 with the job or with
+        no body (``Variants.cancel_answer``; the swagger declares no body schema). A job still waiting is
+        cancelled the same way, or deleted (``Variants.cancel_queued_deletes``): 200 with no body, then 404.
+        Assumption where no source says: cancelling a finished job is 400 ``{message}``.
+        """
         job = self._job(request, call)
         if job.finished_or_cancelled:
             raise ApiError(400, f"Job {job.id} has already finished ({job.status}) and cannot be cancelled.")
+        variants = self.state.config.variants
+        if job.waiting and variants.cancel_queued_deletes:
+            self.state.engine.delete(job)
+            return web.Response()
         self.state.engine.cancel(job)
+        if variants.cancel_answer is CancelAnswer.EMPTY:
+            return web.Response()
         return web.json_response(views.job_view(job, call.api))
 
     async def job_messages(self, request: web.Request, call: Call) -> web.Response:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from airflow_provider_alteryx.emulator.config import (
 )
 from airflow_provider_alteryx.emulator.faults import Faults, FaultSpec, Phase, fault_specs
 from airflow_provider_alteryx.emulator.schedules import load_schedules
+from airflow_provider_alteryx.emulator.variants import Variants, variant_specs
 from airflow_provider_alteryx.emulator.versions import LATEST, SERVER_VERSIONS, server_version
 
 
@@ -177,6 +179,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_user_flags(parser.add_argument_group("keys and roles", _paragraph(Role.__doc__ or "")))
     _add_queue_flags(parser.add_argument_group("workers and the job queue"))
+    _add_variant_flags(
+        parser.add_argument_group(
+            "behaviours the public sources leave open",
+            _paragraph(
+                "Where real Servers may answer one way or another, these choose; each default is what the emulator "
+                "has always done. GET /__emulator/info lists the ones in force."
+            ),
+        )
+    )
     _add_fault_flags(
         parser.add_argument_group(
             "fault injection (also settable at run time with PUT /__emulator/faults)",
@@ -278,6 +289,29 @@ def _add_queue_flags(queue: argparse._ArgumentGroup) -> None:
     )
 
 
+def _add_variant_flags(variants: argparse._ArgumentGroup) -> None:
+    # Generated from the Variants declarations, as the fault flags are from the Faults declarations.
+    for name, description in variant_specs():
+        default = getattr(Variants(), name)
+        flag = "--" + name.replace("_", "-")
+        if isinstance(default, bool):
+            variants.add_argument(
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=f"{description} (default: off)",
+            )
+        else:
+            kind: type[StrEnum] = type(default)
+            variants.add_argument(
+                flag,
+                type=_choice(kind),
+                metavar="|".join(kind),
+                default=default,
+                help=f"{description} (default: %(default)s)",
+            )
+
+
 def _add_fault_flags(faults: argparse._ArgumentGroup) -> None:
     # Generated from the Faults declarations, so a new fault is a flag without touching this.
     for name, spec in fault_specs():
@@ -318,6 +352,16 @@ def _fault_value(name: str, spec: FaultSpec) -> Any:
             return spec.parse(name, text)
         except ValueError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
+
+    return convert
+
+
+def _choice(kind: type[StrEnum]) -> Any:
+    def convert(text: str) -> StrEnum:
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(kind)}") from None
 
     return convert
 
@@ -368,6 +412,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         state_file=args.state,
         seed=args.seed,
         faults=Faults(**{name: getattr(args, name) for name, _ in fault_specs()}),
+        variants=Variants(**{name: getattr(args, name) for name, _ in variant_specs()}),
     )
 
 

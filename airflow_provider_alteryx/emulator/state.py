@@ -141,6 +141,7 @@ def _job_record(job: Job) -> dict[str, Any]:
         "started": job.started.isoformat() if job.started else None,
         "finished": job.finished.isoformat() if job.finished else None,
         "messages": job.messages,
+        "deleted": job.deleted,
         "outputs": [
             {"id": o.id, "name": o.name, "formats": list(o.formats), "content": o.content}
             for o in job.outputs
@@ -164,6 +165,8 @@ def _job_from_record(record: dict[str, Any], workflow: Workflow) -> Job:
         started=_moment(record["started"]),
         finished=_moment(record["finished"]),
         messages=record["messages"],
+        # State files written before jobs could be deleted have no such key.
+        deleted=record.get("deleted", False),
         outputs=[
             JobOutput(id=o["id"], name=o["name"], formats=tuple(o["formats"]), content=o["content"])
             for o in record["outputs"]

@@ -134,6 +134,7 @@ def control_view(job: Job) -> dict[str, Any]:
         "createdAt": iso_millis(job.created),
         "startedAt": iso_millis(job.started),
         "finishedAt": iso_millis(job.finished),
+        "deleted": job.deleted,
     }
 
 

@@ -22,8 +22,8 @@ SOURCE = Path(emulator_package.__file__).parent
 # Lowest first. A module may import from its own layer and the layers before it, never from a later one.
 LAYERS: tuple[frozenset[str], ...] = (
     # What the other modules are written in terms of, knowing nothing of the emulator: Server versions and
-    # API families, error envelopes, faults, OAuth 1.0a checking.
-    frozenset({"versions", "errors", "faults", "oauth1"}),
+    # API families, error envelopes, faults and the variants of unknown behaviour, OAuth 1.0a checking.
+    frozenset({"versions", "errors", "faults", "variants", "oauth1"}),
     # The model the user writes: the catalogue's workflows and schedules, read and checked from a file.
     frozenset({"catalogue", "schedules"}),
     # One Server's configuration: a catalogue, a version, keys, workers, faults and variants.

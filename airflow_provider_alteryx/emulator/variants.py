@@ -1,0 +1,53 @@
+"""Behaviours the public sources leave open: one switch each, so the emulator can play either Server.
+
+Every variant is declared once, as a field of :class:`Variants` with its help text; the command-line
+flags (``--cancel-queued-deletes``...) and the ``variants`` listing of ``GET /__emulator/info`` are
+generated from those declarations. Each default is what the emulator did before the variant existed;
+the alternative is the other reading of the sources. Variants are fixed when the emulator starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class CancelAnswer(StrEnum):
+    """What ``DELETE /v3/jobs/{id}`` answers 200 with: the swagger declares no body schema."""
+
+    JOB = "job"
+    EMPTY = "empty"
+
+
+def _variant(default: bool | StrEnum, description: str) -> Any:
+    # Returns a dataclass field; typed Any so the declaration reads as the field's default to type checkers.
+    return field(default=default, metadata={"help": description})
+
+
+@dataclass(frozen=True)
+class Variants:
+    """Which reading of the sources the emulated Server follows, where they leave its behaviour open."""
+
+    cancel_queued_deletes: bool = _variant(
+        False,
+        "DELETE /v3/jobs/{id} of a job still Created or Queued deletes it (the swagger: 'cancel the running "
+        "job or delete a queued job'): 200 with no body, then 404 and gone from job lists; otherwise it "
+        "is cancelled like a running job and stays readable as Cancelled",
+    )
+    cancel_answer: CancelAnswer = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
+        CancelAnswer.JOB,
+        "what cancelling a job answers 200 with: the job, now Cancelled, or no body (the swagger declares none)",
+    )
+
+    def view(self) -> dict[str, Any]:
+        """Every variant's value, for ``GET /__emulator/info``."""
+        return {name: getattr(self, name) for name, _ in variant_specs()}
+
+
+def variant_specs() -> Iterator[tuple[str, str]]:
+    """Every declared variant, in declaration order, with its help text."""
+    for declared in dataclasses.fields(Variants):
+        yield declared.name, declared.metadata["help"]

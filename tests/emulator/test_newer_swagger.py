@@ -1,0 +1,121 @@
+"""Answers as the newer V3 swagger shows them (a Swashbuckle export from a 2025.1-or-later Server), over HTTP,
+and the variants that let the emulator play either reading where that swagger leaves a behaviour open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from airflow_provider_alteryx.emulator.catalogue import Workflow
+from airflow_provider_alteryx.emulator.server import _parser, config_from_args
+from airflow_provider_alteryx.emulator.variants import CancelAnswer, Variants
+from tests.conftest import QUICK, SLOW, StartEmulator
+from tests.emulator.test_app import WebApi
+
+
+def control_job(emulator: RunningEmulator, job_id: str) -> dict[str, object]:
+    return next(job for job in emulator.jobs() if job["id"] == job_id)
+
+
+class TestCancel:
+    """``DELETE /v3/jobs/{id}``: "Cancel the running job or delete a queued job"."""
+
+    def queued_behind_a_running_job(self, call: WebApi) -> tuple[str, str]:
+        running = call("POST", f"/v3/workflows/{SLOW}/jobs", json={}).json()["id"]
+        queued = call("POST", f"/v3/workflows/{QUICK}/jobs", json={}).json()["id"]
+        return running, queued
+
+    def test_by_default_a_queued_job_is_cancelled_and_stays_readable(
+        self, start_emulator: StartEmulator
+    ) -> None:
+        emulator = start_emulator(workers=1)
+        call = WebApi(emulator)
+        _, queued = self.queued_behind_a_running_job(call)
+        assert control_job(emulator, queued)["status"] == "Queued"
+        answer = call("DELETE", f"/v3/jobs/{queued}")
+        assert (answer.status_code, answer.json()["status"]) == (200, "Cancelled")
+        job = call("GET", f"/v3/jobs/{queued}").json()
+        assert (job["status"], job["disposition"]) == ("Cancelled", "Cancelled")
+
+    def test_a_deleted_queued_job_answers_no_body_and_is_gone(self, start_emulator: StartEmulator) -> None:
+        emulator = start_emulator(workers=1, variants=Variants(cancel_queued_deletes=True))
+        call = WebApi(emulator)
+        running, queued = self.queued_behind_a_running_job(call)
+        deleted = call("DELETE", f"/v3/jobs/{queued}")
+        assert (deleted.status_code, deleted.content) == (200, b"")
+        assert call("GET", f"/v3/jobs/{queued}").status_code == 404
+        assert call("GET", f"/v1/jobs/{queued}").status_code == 404
+        assert call("DELETE", f"/v3/jobs/{queued}").status_code == 404
+        assert [j["id"] for j in call("GET", f"/v3/workflows/{QUICK}/jobs").json()] == []
+        assert [j["jobId"] for j in call("GET", "/v3/jobs").json()["data"]] == [running]
+        # The emulator's own listing still shows it, so a test can see what happened.
+        seen = control_job(emulator, queued)
+        assert (seen["deleted"], seen["status"]) == (True, "Cancelled")
+        # A running job is cancelled either way, and stays readable.
+        cancelled = call("DELETE", f"/v3/jobs/{running}")
+        assert (cancelled.status_code, cancelled.json()["status"]) == (200, "Cancelled")
+        assert call("GET", f"/v3/jobs/{running}").json()["disposition"] == "Cancelled"
+
+    def test_a_created_job_is_deleted_too(self, start_emulator: StartEmulator) -> None:
+        emulator = start_emulator(created_seconds=30, variants=Variants(cancel_queued_deletes=True))
+        call = WebApi(emulator)
+        created = call("POST", f"/v3/workflows/{QUICK}/jobs", json={}).json()["id"]
+        assert control_job(emulator, created)["status"] == "Created"
+        assert call("DELETE", f"/v3/jobs/{created}").content == b""
+        assert call("GET", f"/v3/jobs/{created}").status_code == 404
+
+    def test_the_cancel_answer_can_have_no_body(self, start_emulator: StartEmulator) -> None:
+        call = WebApi(start_emulator(variants=Variants(cancel_answer=CancelAnswer.EMPTY)))
+        running = call("POST", f"/v3/workflows/{SLOW}/jobs", json={}).json()["id"]
+        answer = call("DELETE", f"/v3/jobs/{running}")
+        assert (answer.status_code, answer.content, "Content-Type" in answer.headers) == (200, b"", False)
+        assert call("GET", f"/v3/jobs/{running}").json()["status"] == "Cancelled"
+
+    def test_a_deleted_job_stays_deleted_across_a_restart(
+        self, workflows: tuple[Workflow, ...], tmp_path: Path
+    ) -> None:
+        config = EmulatorConfig(
+            workflows=workflows,
+            workers=1,
+            state_file=tmp_path / "state.json",
+            variants=Variants(cancel_queued_deletes=True),
+        )
+        with run_emulator(config) as before:
+            call = WebApi(before)
+            _, queued = self.queued_behind_a_running_job(call)
+            call("DELETE", f"/v3/jobs/{queued}")
+        with run_emulator(config) as after:
+            again = WebApi(after)
+            again.headers = call.headers  # the token outlives the restart
+            assert again("GET", f"/v3/jobs/{queued}").status_code == 404
+            assert control_job(after, queued)["deleted"] is True
+
+
+def test_info_lists_the_variants_in_force(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator(variants=Variants(cancel_queued_deletes=True))
+    variants = emulator.info()["variants"]
+    assert (variants["cancel_queued_deletes"], variants["cancel_answer"]) == (True, "job")
+    assert set(variants) == set(vars(Variants()))
+
+
+def test_every_variant_is_a_command_line_flag() -> None:
+    config = config_from_args(_parser().parse_args(["--cancel-queued-deletes", "--cancel-answer", "empty"]))
+    assert config.variants == Variants(cancel_queued_deletes=True, cancel_answer=CancelAnswer.EMPTY)
+    assert config_from_args(_parser().parse_args([])).variants == Variants()
+
+
+def test_the_help_describes_every_variant() -> None:
+    text = " ".join(_parser().format_help().split())
+    for flag, words in {
+        "--cancel-queued-deletes": "delete a queued job",
+        "--cancel-answer job|empty": "the swagger declares none",
+    }.items():
+        assert flag in text and words in text, flag
+
+
+def test_unknown_variant_values_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _parser().parse_args(["--cancel-answer", "nothing"])
+    assert exited.value.code == 2 and "'nothing' is not one of job, empty" in capsys.readouterr().err
