@@ -1,7 +1,9 @@
 """Who is calling: OAuth 1.0a signatures on the legacy API, OAuth 2.0 bearer tokens on ``/webapi``.
 
 Assumption where no source says: the token answer is ``{"access_token", "token_type": "bearer",
-"expires_in"}``; bad credentials are 400 ``{"error": "invalid_client"}`` as OAuth 2.0 prescribes.
+"expires_in"}``. Refusals are 400 ``{"error", "error_description"}`` as OWIN's OAuth server writes them
+(clients written against real Servers read both keys): ``invalid_client`` for a wrong key or secret,
+``unsupported_grant_type`` for any grant but ``client_credentials``; the descriptions are the emulator's.
 """
 
 from __future__ import annotations
@@ -56,14 +58,26 @@ class Authenticator:
                 client_id, _, client_secret = base64.b64decode(encoded).decode().partition(":")
             except (ValueError, binascii.Error):
                 client_id = client_secret = None
-        if form.get("grant_type") != "client_credentials":
-            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        grant = form.get("grant_type", "")
+        if grant != "client_credentials":
+            return _refused(
+                "unsupported_grant_type",
+                f"The grant type {grant!r} is not supported; send grant_type=client_credentials.",
+            )
         user = self.state.users.get(client_id) if isinstance(client_id, str) else None
         if user is None or client_secret != user.secret:
-            return web.json_response({"error": "invalid_client"}, status=400)
+            return _refused(
+                "invalid_client",
+                "The client credentials are invalid; use the API access key and secret of a user with API "
+                "access (My Profile > Keys).",
+            )
         token = self.state.tokens.issue(user)
         self.state.counters.tokens_issued += 1
         self.state.save()
         return web.json_response(
             {"access_token": token, "token_type": "bearer", "expires_in": int(self.state.tokens.ttl)}
         )
+
+
+def _refused(error: str, description: str) -> web.Response:
+    return web.json_response({"error": error, "error_description": description}, status=400)

@@ -418,7 +418,8 @@ class TestOAuth2:
             data={"grant_type": "client_credentials", "client_id": emulator.api_key, "client_secret": "nope"},
             timeout=10,
         )
-        assert (wrong.status_code, wrong.json()) == (400, {"error": "invalid_client"})
+        assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_client")
+        assert "API access key and secret" in wrong.json()["error_description"]
         grant = requests.post(
             url,
             data={
@@ -428,7 +429,13 @@ class TestOAuth2:
             },
             timeout=10,
         )
-        assert grant.json() == {"error": "unsupported_grant_type"}
+        assert (grant.status_code, grant.json()) == (
+            400,
+            {
+                "error": "unsupported_grant_type",
+                "error_description": "The grant type 'password' is not supported; send grant_type=client_credentials.",
+            },
+        )
 
     def test_missing_unknown_and_expired_tokens_are_401(self, start_emulator: StartEmulator) -> None:
         emulator = start_emulator(token_ttl=0.5)
