@@ -5,6 +5,7 @@ A catalogue is a YAML or JSON file::
     workflows:
       - name: Regional sales
         id: 5f0c3a1b2c3d4e5f6a7b8c9d        # optional: 24 hex characters, derived from the name
+        others_can_execute: false           # optional (default true): only Curators may run it or read its questions
         questions:
           - {name: region, type: text, description: Sales region, default: EMEA, required: true}
           - name: channel
@@ -113,10 +114,17 @@ class RunSpec:
 
 @dataclass(frozen=True)
 class Workflow:
+    """A workflow of the catalogue.
+
+    :param others_can_execute: whether users other than its owner may run it (V3's ``othersCanExecute``);
+        the emulator's owner is a Curator, so without it only Curators may run it or read its questions.
+    """
+
     id: str
     name: str
     questions: tuple[Question, ...]
     run: RunSpec
+    others_can_execute: bool = True
 
 
 def render(template: str, answers: dict[str, str]) -> str:
@@ -175,6 +183,13 @@ class _Parser:
             raise self.fail(where, "expected a non-empty string")
         return str(value)
 
+    def flag(self, value: Any, where: str, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(where, f"expected true or false, got {value!r}")
+        return value
+
     def catalogue(self, document: Any) -> tuple[Workflow, ...]:
         root = self.mapping(document, "top level")
         entries = self.items(root.get("workflows"), "workflows")
@@ -202,7 +217,13 @@ class _Parser:
         if len(set(names)) != len(names):
             raise self.fail(f"{where}.questions", "question names must be unique")
         run = self.run(spec.get("run") or {}, f"{where}.run", set(names))
-        return Workflow(id=workflow_id, name=name, questions=questions, run=run)
+        return Workflow(
+            id=workflow_id,
+            name=name,
+            questions=questions,
+            run=run,
+            others_can_execute=self.flag(spec.get("others_can_execute"), f"{where}.others_can_execute", True),
+        )
 
     def question(self, entry: Any, where: str) -> Question:
         spec = self.mapping(entry, where)

@@ -28,7 +28,9 @@ class Role(StrEnum):
     priority and worker tag. An Artisan sees only their own jobs (others' are 404), gets 401 on
     job messages, on the all-jobs list and on V3 where V3 needs a Curator (2021.4, 2022.1), and the
     Server silently ignores the priority and worker tag an Artisan asks for (no ``canPrioritizeJobs``
-    or ``canAssignJobs`` permission).
+    or ``canAssignJobs`` permission). A workflow the catalogue marks ``others_can_execute: false`` is
+    the Curators' alone: an Artisan gets 403 on running it or reading its questions through V3, 401
+    through the legacy API and ``/webapi/v1``.
     """
 
     CURATOR = "Curator"

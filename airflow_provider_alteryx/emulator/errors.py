@@ -41,6 +41,16 @@ def denied() -> ApiError:
     return ApiError(401, DENIED)
 
 
+def forbidden(api: Api, message: str) -> ApiError:
+    """A user whom a workflow's sharing settings keep out of it.
+
+    V3 answers 403 ``{message}``: its newer swagger lists 403 for running a workflow and reading its questions
+    (the body is not declared; assumed ``{message}`` like V3's other errors). The legacy API and ``/webapi/v1``
+    answer 401, as older Servers do for any missing permission (their swaggers list no 403).
+    """
+    return ApiError(403, message) if api is Api.V3 else denied()
+
+
 def error_response(api: Api, error: ApiError) -> web.Response:
     if api is Api.LEGACY:
         details = " ".join(message for messages in (error.model_state or {}).values() for message in messages)

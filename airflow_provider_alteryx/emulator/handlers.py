@@ -18,7 +18,7 @@ from airflow_provider_alteryx.emulator import views
 from airflow_provider_alteryx.emulator.catalogue import Workflow
 from airflow_provider_alteryx.emulator.config import ApiUser
 from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status, parse_priority
-from airflow_provider_alteryx.emulator.errors import ApiError, bad_request, not_found
+from airflow_provider_alteryx.emulator.errors import ApiError, bad_request, forbidden, not_found
 from airflow_provider_alteryx.emulator.schedules import Schedule
 from airflow_provider_alteryx.emulator.state import ServerState
 from airflow_provider_alteryx.emulator.variants import CancelAnswer
@@ -74,9 +74,11 @@ class ApiHandlers:
         return web.json_response(views.v3_workflow_view(self._workflow(request)))
 
     async def questions(self, request: web.Request, call: Call) -> web.Response:
-        return web.json_response(
-            [views.question_view(q, call.api) for q in self._workflow(request).questions]
+        workflow = self._workflow(request)
+        _check_execute(
+            workflow, call, "The authenticated user does not have access to the workflow or questions."
         )
+        return web.json_response([views.question_view(q, call.api) for q in workflow.questions])
 
     async def workflow_page(self, request: web.Request) -> web.Response:
         """The Gallery's workflow page (what the operator's link opens): the workflow's jobs."""
@@ -106,6 +108,7 @@ class ApiHandlers:
 
     async def create_job(self, request: web.Request, call: Call) -> web.Response:
         workflow = self._workflow(request)
+        _check_execute(workflow, call, "The authenticated user does not have access to execute the workflow.")
         body = await _json_body(request)
         answers = _answers(workflow, body.get("questions"))
         priority = parse_priority(body.get("priority"))
@@ -234,6 +237,12 @@ class ApiHandlers:
 
     async def v3_schedule(self, request: web.Request, call: Call) -> web.Response:
         return web.json_response(views.schedule_view(self._schedule(request)))
+
+
+def _check_execute(workflow: Workflow, call: Call, message: str) -> None:
+    """Refuse a user other than a Curator a workflow not shared for execution (``othersCanExecute`` false)."""
+    if not workflow.others_can_execute and not call.user.is_curator:
+        raise forbidden(call.api, message)
 
 
 # ---- request parsing ---------------------------------------------------------------------------

@@ -218,7 +218,7 @@ def v3_workflow_view(workflow: Workflow) -> dict[str, Any]:
         "isPublic": False,
         "isReadyForMigration": False,
         "othersMayDownload": True,
-        "othersCanExecute": True,
+        "othersCanExecute": workflow.others_can_execute,
         "othersCanViewHistory": False,
         "hasPrivateDataExemption": False,
         "executionMode": "Standard",

@@ -3,16 +3,28 @@ and the variants that let the emulator play either reading where that swagger le
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import requests
 
-from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, run_emulator
+from airflow_provider_alteryx.emulator import (
+    CatalogueError,
+    EmulatorConfig,
+    RunningEmulator,
+    load_catalogue,
+    run_emulator,
+)
 from airflow_provider_alteryx.emulator.catalogue import Workflow
+from airflow_provider_alteryx.emulator.errors import DENIED
 from airflow_provider_alteryx.emulator.server import _parser, config_from_args
 from airflow_provider_alteryx.emulator.variants import CancelAnswer, Variants
-from tests.conftest import QUICK, SLOW, StartEmulator
+from tests.conftest import QUICK, REGIONAL, SLOW, StartEmulator
+from tests.emulator.signing import signed_url_by_hand
 from tests.emulator.test_app import WebApi
+from tests.emulator.test_behaviours import ArtisanApi
 
 
 def control_job(emulator: RunningEmulator, job_id: str) -> dict[str, object]:
@@ -91,6 +103,72 @@ class TestCancel:
             again.headers = call.headers  # the token outlives the restart
             assert again("GET", f"/v3/jobs/{queued}").status_code == 404
             assert control_job(after, queued)["deleted"] is True
+
+
+class TestForbidden:
+    """403 where the newer swagger lists it: running a workflow, or reading its questions, without access."""
+
+    @staticmethod
+    def start(workflows: tuple[Workflow, ...], version: str) -> AbstractContextManager[RunningEmulator]:
+        """An emulator on which Regional is not shared for execution."""
+        private = tuple(replace(w, others_can_execute=w.id != REGIONAL) for w in workflows)
+        return run_emulator(EmulatorConfig(workflows=private, server_version=version))
+
+    def test_v3_answers_an_artisan_403(self, workflows: tuple[Workflow, ...]) -> None:
+        with self.start(workflows, "2025.1") as emulator:
+            artisan, curator = ArtisanApi(emulator), WebApi(emulator)
+            refused = artisan("POST", f"/v3/workflows/{REGIONAL}/jobs", json={})
+            assert (refused.status_code, refused.json()) == (
+                403,
+                {"message": "The authenticated user does not have access to execute the workflow."},
+            )
+            questions = artisan("GET", f"/v3/workflows/{REGIONAL}/questions")
+            assert (questions.status_code, set(questions.json())) == (403, {"message"})
+            assert emulator.jobs() == []
+            assert artisan("POST", f"/v3/workflows/{QUICK}/jobs", json={}).status_code == 200
+            # A Curator runs it and reads its questions as ever.
+            ran = curator(
+                "POST",
+                f"/v3/workflows/{REGIONAL}/jobs",
+                json={"questions": [{"name": "region", "value": "EU"}]},
+            )
+            assert ran.status_code == 200
+            assert curator("GET", f"/v3/workflows/{REGIONAL}/questions").status_code == 200
+            assert curator("GET", f"/v3/workflows/{REGIONAL}").json()["othersCanExecute"] is False
+            assert curator("GET", f"/v3/workflows/{QUICK}").json()["othersCanExecute"] is True
+
+    def test_webapi_v1_and_the_legacy_api_answer_401(self, workflows: tuple[Workflow, ...]) -> None:
+        with self.start(workflows, "2021.4") as emulator:
+            artisan = ArtisanApi(emulator)
+            for answer in (
+                artisan("POST", f"/v1/workflows/{REGIONAL}/jobs", json={}),
+                artisan("GET", f"/v1/workflows/{REGIONAL}/questions"),
+            ):
+                assert (answer.status_code, answer.json()) == (401, {"message": DENIED})
+            legacy = requests.post(
+                signed_url_by_hand(
+                    "POST",
+                    f"{emulator.url}/gallery/api/v1/workflows/{REGIONAL}/jobs/",
+                    emulator.artisan_key,
+                    emulator.artisan_secret,
+                ),
+                json={},
+                timeout=10,
+            )
+            assert (legacy.status_code, legacy.json()["message"]) == (401, DENIED)
+            assert artisan("POST", f"/v1/workflows/{QUICK}/jobs", json={}).status_code == 200
+            assert [job["workflowId"] for job in emulator.jobs()] == [QUICK]
+
+
+def test_others_can_execute_must_be_true_or_false(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("workflows:\n  - {name: A, others_can_execute: nobody}\n")
+    with pytest.raises(
+        CatalogueError, match=r"workflows\[0\]\.others_can_execute: expected true or false, got 'nobody'"
+    ):
+        load_catalogue(path)
+    path.write_text("workflows:\n  - {name: A, others_can_execute: false}\n  - {name: B}\n")
+    assert [w.others_can_execute for w in load_catalogue(path)] == [False, True]
 
 
 def test_info_lists_the_variants_in_force(start_emulator: StartEmulator) -> None:
