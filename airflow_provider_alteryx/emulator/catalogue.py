@@ -6,6 +6,7 @@ A catalogue is a YAML or JSON file::
       - name: Regional sales
         id: 5f0c3a1b2c3d4e5f6a7b8c9d        # optional: 24 hex characters, derived from the name
         others_can_execute: false           # optional (default true): only Curators may run it or read its questions
+        package_type: app                   # optional: app (default), workflow or macro
         questions:
           - {name: region, type: text, description: Sales region, default: EMEA, required: true}
           - name: channel
@@ -33,6 +34,7 @@ import json
 import re
 import string
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,14 @@ OUTPUT_FORMATS = (
     "Raw", "Yxdb", "Shp", "Kml", "Tab", "Mif", "Dbf", "Csv", "Pdf", "Docx", "Xlsx", "Html", "Tde", "Zip",
 )  # fmt: skip
 _WORKFLOW_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+class PackageType(StrEnum):
+    """What a published package holds: an analytic app, a plain workflow or a macro."""
+
+    APP = "app"
+    WORKFLOW = "workflow"
+    MACRO = "macro"
 
 
 class CatalogueError(ValueError):
@@ -118,6 +128,7 @@ class Workflow:
 
     :param others_can_execute: whether users other than its owner may run it (V3's ``othersCanExecute``);
         the emulator's owner is a Curator, so without it only Curators may run it or read its questions.
+    :param package_type: what the package holds, as subscription lists and V3 workflows report it.
     """
 
     id: str
@@ -125,6 +136,7 @@ class Workflow:
     questions: tuple[Question, ...]
     run: RunSpec
     others_can_execute: bool = True
+    package_type: PackageType = PackageType.APP
 
 
 def render(template: str, answers: dict[str, str]) -> str:
@@ -223,7 +235,16 @@ class _Parser:
             questions=questions,
             run=run,
             others_can_execute=self.flag(spec.get("others_can_execute"), f"{where}.others_can_execute", True),
+            package_type=self.package_type(
+                spec.get("package_type", PackageType.APP), f"{where}.package_type"
+            ),
         )
+
+    def package_type(self, value: Any, where: str) -> PackageType:
+        try:
+            return PackageType(value)
+        except ValueError:
+            raise self.fail(where, f"{value!r} is not one of {', '.join(PackageType)}") from None
 
     def question(self, entry: Any, where: str) -> Question:
         spec = self.mapping(entry, where)

@@ -59,7 +59,8 @@ class ApiHandlers:
     async def subscription_workflows(self, request: web.Request, call: Call) -> web.Response:
         search = request.query.get("search", "").lower()
         found = [w for w in self.state.workflows.values() if search in w.name.lower()]
-        return web.json_response([views.subscription_view(w) for w in _page(request, found)])
+        form = self.state.config.variants.v1_package_type
+        return web.json_response([views.subscription_view(w, call.api, form) for w in _page(request, found)])
 
     async def v3_workflows(self, request: web.Request, call: Call) -> web.Response:
         name = request.query.get("name", "").lower()

@@ -341,8 +341,9 @@ def _epilog() -> str:
         "As real Servers do: creating a job answers status Queued; a job is then Created, Queued (until a worker\n"
         "slot whose tags match frees), Initializing, Running, and Completed (outcome in disposition) or Cancelled.\n"
         "Legacy and /webapi/v1 answers give priority as an integer and appId null; questions there use the key\n"
-        "'type'. The catalogue takes short question types (text, number, boolean, checkbox, radio, dropdown, list,\n"
-        "date) or the Server's own (QuestionTextBox, QuestionListBox, ...), and items for list and dropdown questions."
+        "'type'. The legacy subscription list gives packageType as an integer (0 app, 1 workflow, 2 macro).\n"
+        "The catalogue takes short question types (text, number, boolean, checkbox, radio, dropdown, list, date)\n"
+        "or the Server's own (QuestionTextBox, QuestionListBox, ...), and items for list and dropdown questions."
     )
 
 

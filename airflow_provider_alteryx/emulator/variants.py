@@ -22,6 +22,13 @@ class CancelAnswer(StrEnum):
     EMPTY = "empty"
 
 
+class PackageTypeForm(StrEnum):
+    """How ``/webapi/v1`` writes a subscription's ``packageType``: unverified, it may share the legacy serializer."""
+
+    STRING = "string"
+    INTEGER = "integer"
+
+
 def _variant(default: bool | StrEnum, description: str) -> Any:
     # Returns a dataclass field; typed Any so the declaration reads as the field's default to type checkers.
     return field(default=default, metadata={"help": description})
@@ -40,6 +47,12 @@ class Variants:
     cancel_answer: CancelAnswer = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
         CancelAnswer.JOB,
         "what cancelling a job answers 200 with: the job, now Cancelled, or no body (the swagger declares none)",
+    )
+
+    v1_package_type: PackageTypeForm = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
+        PackageTypeForm.STRING,
+        "how /webapi/v1 subscription lists write packageType: the OAuth2 V1 swagger's enum string "
+        "(App, Module, Macro) or the integer real legacy answers carry (0, 1, 2)",
     )
 
     def view(self) -> dict[str, Any]:

@@ -12,6 +12,9 @@ with older documentation, the real answers win:
 - Legacy and ``/webapi/v1`` questions: key ``type``, ``multiple`` the string ``"True"``/``"False"``,
   ``items`` only on choice questions (the others have only ``name, type, description``); V3 questions:
   ``questionType``, ``multiple`` a boolean, ``items`` always.
+- Subscription lists: ``packageType`` an integer on the legacy API (0 app, 1 workflow, 2 macro), as real
+  legacy answers have it; by name (``App``, ``Module``, ``Macro``) on ``/webapi/v1``, as the OAuth2 V1
+  swagger declares it, unless ``Variants.v1_package_type`` says otherwise.
 - V3 workflows: ``versions`` a list of version objects holding the credential settings and
   (in ``details``) ``isAmp``.
 - V3 schedules follow the swagger's ``ScheduleView`` (list items: ``ReducedScheduleView``), with its
@@ -27,15 +30,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_alteryx.emulator.catalogue import CHOICE_TYPES, Question, Workflow
+from airflow_provider_alteryx.emulator.catalogue import CHOICE_TYPES, PackageType, Question, Workflow
 from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status
 from airflow_provider_alteryx.emulator.schedules import Schedule
+from airflow_provider_alteryx.emulator.variants import PackageTypeForm
 from airflow_provider_alteryx.emulator.versions import Api
 
 OWNER_ID = "5a0c1d2e3f4a5b6c7d8e9f00"
 PUBLISHED = "2026-01-05T09:00:00.000Z"
 # When the catalogue's schedules were made, in the whole seconds schedule answers carry.
 SCHEDULE_CREATED = "2026-01-05T09:00:00Z"
+# The Web API's names of package types (V3 swagger, packageWorkflowType; OAuth2 V1 swagger, packageType) and
+# the legacy API's numbers for them (real legacy answers, and clients branching on 0 and 1).
+PACKAGE_TYPE_NAMES = {PackageType.APP: "App", PackageType.WORKFLOW: "Module", PackageType.MACRO: "Macro"}
+PACKAGE_TYPE_NUMBERS = {PackageType.APP: 0, PackageType.WORKFLOW: 1, PackageType.MACRO: 2}
 
 
 def iso_ticks(moment: datetime) -> str:
@@ -157,14 +165,19 @@ def question_view(question: Question, api: Api) -> dict[str, Any]:
 
 
 # ---- workflows -----------------------------------------------------------------------------------
-def subscription_view(workflow: Workflow) -> dict[str, Any]:
-    """A workflow in the legacy and ``/webapi/v1`` subscription list."""
+def subscription_view(workflow: Workflow, api: Api, v1_form: PackageTypeForm) -> dict[str, Any]:
+    """A workflow in the legacy and ``/webapi/v1`` subscription list.
+
+    ``packageType`` is an integer on the legacy API, as real legacy answers have it (though its api-docs model
+    says a string); ``/webapi/v1`` writes it as ``v1_form`` says, its own serializer being unverified.
+    """
+    numbered = api is Api.LEGACY or v1_form is PackageTypeForm.INTEGER
     return {
         "id": workflow.id,
         "subscriptionId": "5b0d1a2b3c4d5e6f7a8b9c0d",
         "public": False,
         "runDisabled": False,
-        "packageType": "App",
+        "packageType": (PACKAGE_TYPE_NUMBERS if numbered else PACKAGE_TYPE_NAMES)[workflow.package_type],
         "uploadDate": PUBLISHED,
         "fileName": f"{workflow.name}.yxzp",
         "metaInfo": _meta_info(workflow),
@@ -222,6 +235,8 @@ def v3_workflow_view(workflow: Workflow) -> dict[str, Any]:
         "othersCanViewHistory": False,
         "hasPrivateDataExemption": False,
         "executionMode": "Standard",
+        # Top level too in the newer V3 swagger's WorkflowView.
+        "packageWorkflowType": PACKAGE_TYPE_NAMES[workflow.package_type],
         "publishedVersionId": workflow.id,
         "versions": [_v3_version(workflow)],
     }
@@ -234,7 +249,8 @@ def _v3_version(workflow: Workflow) -> dict[str, Any]:
         "dateCreated": PUBLISHED,
         "uploadSource": "Designer",
         "uploadDate": PUBLISHED,
-        "packageWorkflowType": "Standard",
+        # App, Module or Macro: the enum of the V3 swagger's WorkflowVersionView.
+        "packageWorkflowType": PACKAGE_TYPE_NAMES[workflow.package_type],
         "published": True,
         "comments": "",
         "runDisabled": False,

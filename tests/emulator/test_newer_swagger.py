@@ -3,9 +3,11 @@ and the variants that let the emulator play either reading where that swagger le
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -17,13 +19,13 @@ from airflow_provider_alteryx.emulator import (
     load_catalogue,
     run_emulator,
 )
-from airflow_provider_alteryx.emulator.catalogue import Workflow
+from airflow_provider_alteryx.emulator.catalogue import PackageType, Workflow
 from airflow_provider_alteryx.emulator.errors import DENIED
 from airflow_provider_alteryx.emulator.server import _parser, config_from_args
-from airflow_provider_alteryx.emulator.variants import CancelAnswer, Variants
-from tests.conftest import QUICK, REGIONAL, SLOW, StartEmulator
+from airflow_provider_alteryx.emulator.variants import CancelAnswer, PackageTypeForm, Variants
+from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator
 from tests.emulator.signing import signed_url_by_hand
-from tests.emulator.test_app import WebApi
+from tests.emulator.test_app import Legacy, WebApi
 from tests.emulator.test_behaviours import ArtisanApi
 
 
@@ -171,6 +173,58 @@ def test_others_can_execute_must_be_true_or_false(tmp_path: Path) -> None:
     assert [w.others_can_execute for w in load_catalogue(path)] == [False, True]
 
 
+class TestPackageType:
+    """``packageType``: an integer in real legacy answers, unverified on ``/webapi/v1``."""
+
+    TYPES = {QUICK: PackageType.APP, REGIONAL: PackageType.WORKFLOW, WARNS: PackageType.MACRO}
+
+    def subscription(self, call: Callable[..., requests.Response], path: str) -> list[object]:
+        """The packageType of Quick, Regional and Warns, in that order."""
+        by_id = {w["id"]: w["packageType"] for w in call("GET", path).json()}
+        return [by_id[workflow_id] for workflow_id in self.TYPES]
+
+    def start(
+        self, workflows: tuple[Workflow, ...], **settings: Any
+    ) -> AbstractContextManager[RunningEmulator]:
+        typed = tuple(replace(w, package_type=self.TYPES.get(w.id, PackageType.APP)) for w in workflows)
+        return run_emulator(EmulatorConfig(workflows=typed, server_version="2021.4", **settings))
+
+    def test_the_legacy_api_numbers_them_and_v1_names_them(self, workflows: tuple[Workflow, ...]) -> None:
+        with self.start(workflows) as emulator:
+            assert self.subscription(Legacy(emulator), "/workflows/subscription/") == [0, 1, 2]
+            assert self.subscription(WebApi(emulator), "/v1/workflows/subscription") == [
+                "App",
+                "Module",
+                "Macro",
+            ]
+
+    def test_v1_may_number_them_too(self, workflows: tuple[Workflow, ...]) -> None:
+        variants = Variants(v1_package_type=PackageTypeForm.INTEGER)
+        with self.start(workflows, variants=variants) as emulator:
+            assert self.subscription(WebApi(emulator), "/v1/workflows/subscription") == [0, 1, 2]
+            assert self.subscription(Legacy(emulator), "/workflows/subscription/") == [0, 1, 2]
+
+    def test_v3_workflows_name_them_at_the_top_and_in_each_version(
+        self, workflows: tuple[Workflow, ...]
+    ) -> None:
+        with self.start(workflows) as emulator:
+            macro = WebApi(emulator)("GET", f"/v3/workflows/{WARNS}").json()
+            assert (macro["packageWorkflowType"], macro["versions"][0]["packageWorkflowType"]) == (
+                "Macro",
+                "Macro",
+            )
+
+    def test_the_catalogue_checks_them(self, tmp_path: Path) -> None:
+        path = tmp_path / "c.yaml"
+        path.write_text(
+            "workflows:\n  - {name: A, package_type: macro}\n  - {name: B, package_type: module}\n"
+        )
+        with pytest.raises(
+            CatalogueError, match=r"workflows\[1\]\.package_type: 'module' is not one of app, workflow, macro"
+        ):
+            load_catalogue(path)
+
+
 def test_info_lists_the_variants_in_force(start_emulator: StartEmulator) -> None:
     emulator = start_emulator(variants=Variants(cancel_queued_deletes=True))
     variants = emulator.info()["variants"]
@@ -179,8 +233,16 @@ def test_info_lists_the_variants_in_force(start_emulator: StartEmulator) -> None
 
 
 def test_every_variant_is_a_command_line_flag() -> None:
-    config = config_from_args(_parser().parse_args(["--cancel-queued-deletes", "--cancel-answer", "empty"]))
-    assert config.variants == Variants(cancel_queued_deletes=True, cancel_answer=CancelAnswer.EMPTY)
+    config = config_from_args(
+        _parser().parse_args(
+            ["--cancel-queued-deletes", "--cancel-answer", "empty", "--v1-package-type", "integer"]
+        )
+    )
+    assert config.variants == Variants(
+        cancel_queued_deletes=True,
+        cancel_answer=CancelAnswer.EMPTY,
+        v1_package_type=PackageTypeForm.INTEGER,
+    )
     assert config_from_args(_parser().parse_args([])).variants == Variants()
 
 
@@ -189,6 +251,7 @@ def test_the_help_describes_every_variant() -> None:
     for flag, words in {
         "--cancel-queued-deletes": "delete a queued job",
         "--cancel-answer job|empty": "the swagger declares none",
+        "--v1-package-type string|integer": "the integer real legacy answers carry",
     }.items():
         assert flag in text and words in text, flag
 
