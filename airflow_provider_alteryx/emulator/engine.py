@@ -72,6 +72,7 @@ class Job:
     created: datetime = field(default_factory=now)
     status: Status = Status.CREATED
     disposition: Disposition = Disposition.NONE
+    queued: datetime | None = None
     started: datetime | None = None
     finished: datetime | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -118,7 +119,7 @@ class JobEngine:
             self.jobs[job.id] = job
             if not job.finished_or_cancelled:
                 # Jobs whose worker went away with the Server start again from the queue.
-                job.status, job.started = Status.QUEUED, None
+                job.status, job.queued, job.started = Status.QUEUED, job.queued or now(), None
                 self._queue.append(job)
         self._top_up_background()
         self._dispatch()
@@ -199,7 +200,7 @@ class JobEngine:
     def _enqueue(self, job: Job) -> None:
         self._timers.pop(job.id, None)
         if job.status is Status.CREATED:
-            job.status = Status.QUEUED
+            job.status, job.queued = Status.QUEUED, now()
             self._queue.append(job)
             self._dispatch()
             self._on_change()

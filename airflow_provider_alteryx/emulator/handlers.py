@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -149,18 +150,20 @@ class ApiHandlers:
         )
 
     async def all_jobs(self, request: web.Request, call: Call) -> web.Response:
-        """``GET /v3/jobs`` (Curators only): every user's jobs, filtered by ``statuses`` and ``workflowNames``."""
-        statuses = {_STATUS_ALIASES.get(s.lower(), s.lower()) for s in _listed(request, "statuses")}
-        names = {n.lower() for n in _listed(request, "workflowNames")}
-        jobs = [
-            j
-            for j in self.state.engine.listed()
-            if (not statuses or j.status.lower() in statuses)
-            and (not names or j.workflow.name.lower() in names)
-        ]
-        return web.json_response(
-            {"data": [views.all_jobs_item(j) for j in _page(request, _sorted(request, jobs))]}
-        )
+        """``GET /v3/jobs`` (Curators only; "Get status of queued jobs"), as the newer V3 swagger declares it.
+
+        Filtered as :class:`_JobQuery` says, sorted by ``sortField`` and ``direction``, and paged by
+        ``offset`` and ``limit`` into ``{data, pagination}``. Assumption where the swagger is silent: without
+        ``limit`` a page holds ``Variants.jobs_page_size`` jobs.
+        """
+        query = _JobQuery.parse(request, call.user)
+        jobs = _sorted(request, [job for job in self.state.engine.listed() if query.matches(job)])
+        offset, limit = _paging(request)
+        size = self.state.config.variants.jobs_page_size if limit is None else limit
+        if size < 1:
+            raise bad_request("limit", f"limit is the page size, a whole number of at least 1, not {size}.")
+        page = [views.all_jobs_item(job) for job in jobs[offset : offset + size]]
+        return web.json_response(views.paged(page, offset, size, len(jobs)))
 
     async def get_job(self, request: web.Request, call: Call) -> web.Response:
         include = request.query.get("includeMessages", "true").lower() != "false"
@@ -306,11 +309,98 @@ def _sorted(request: web.Request, jobs: list[Job]) -> list[Job]:
     return sorted(jobs, key=key, reverse=request.query.get("direction", "asc").lower() == "desc")
 
 
-def _page(request: web.Request, items: list[Any]) -> list[Any]:
+def _paging(request: web.Request) -> tuple[int, int | None]:
+    """A list request's ``offset`` (0 or more) and ``limit`` (None when not given)."""
+    offset, limit = request.query.get("offset", "0"), request.query.get("limit")
     try:
-        offset = int(request.query.get("offset", 0))
-        limit = int(request.query.get("limit", 1_000_000))
+        return max(int(offset), 0), None if limit is None else int(limit)
     except ValueError:
         raise bad_request("limit", "offset and limit must be whole numbers.") from None
-    offset = max(offset, 0)
-    return items[offset : offset + max(limit, 0)]
+
+
+def _page(request: web.Request, items: list[Any]) -> list[Any]:
+    offset, limit = _paging(request)
+    return items[offset:] if limit is None else items[offset : offset + max(limit, 0)]
+
+
+@dataclass(frozen=True)
+class _JobQuery:
+    """The filters of ``GET /v3/jobs``, as the newer V3 swagger declares them.
+
+    ``statuses`` (``Complete`` stands for ``Completed``), ``workflowNames``, ``priorities`` (names or the legacy
+    numbers), ``completedBefore`` and ``completedAfter`` (``yyyy-MM-dd``, UTC; before is exclusive, after
+    inclusive), ``allUsers`` and ``users`` (user ids, as ``submittedBy`` gives them), which "filters only if
+    allUsers = true". Assumptions where the swagger is silent: without ``allUsers`` every user's jobs are
+    listed (the help pages call it the list of all jobs); ``allUsers=false`` lists the caller's own.
+    """
+
+    statuses: frozenset[str]
+    names: frozenset[str]
+    ranks: frozenset[int]
+    completed_before: datetime | None
+    completed_after: datetime | None
+    # User ids whose jobs are listed; None for every user's.
+    owners: frozenset[str] | None
+
+    @classmethod
+    def parse(cls, request: web.Request, user: ApiUser) -> _JobQuery:
+        return cls(
+            statuses=frozenset(
+                _STATUS_ALIASES.get(s.lower(), s.lower()) for s in _listed(request, "statuses")
+            ),
+            names=frozenset(n.lower() for n in _listed(request, "workflowNames")),
+            ranks=frozenset(PRIORITY_RANK[_priority(p)] for p in _listed(request, "priorities")),
+            completed_before=_day(request, "completedBefore"),
+            completed_after=_day(request, "completedAfter"),
+            owners=_owners(request, user),
+        )
+
+    def matches(self, job: Job) -> bool:
+        return (
+            (not self.statuses or job.status.lower() in self.statuses)
+            and (not self.names or job.workflow.name.lower() in self.names)
+            and (not self.ranks or PRIORITY_RANK[job.priority] in self.ranks)
+            and (self.owners is None or views.user_id(job.owner) in self.owners)
+            and self._completed_in_range(job)
+        )
+
+    def _completed_in_range(self, job: Job) -> bool:
+        if self.completed_before is None and self.completed_after is None:
+            return True
+        finished = job.finished
+        return (
+            finished is not None
+            and (self.completed_before is None or finished < self.completed_before)
+            and (self.completed_after is None or finished >= self.completed_after)
+        )
+
+
+def _priority(value: str) -> str:
+    priority = parse_priority(value)
+    if priority is None:
+        raise bad_request(
+            "priorities", f"'{value}' is not a priority; use Low, Medium, High, Critical or 0 to 3."
+        )
+    return priority
+
+
+def _day(request: web.Request, name: str) -> datetime | None:
+    value = request.query.get(name)
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise bad_request(name, f"'{value}' is not a date; use yyyy-MM-dd, e.g. 2025-06-30.") from None
+
+
+def _owners(request: web.Request, user: ApiUser) -> frozenset[str] | None:
+    """The user ids ``allUsers`` and ``users`` ask for; None for every user's jobs."""
+    everyone = request.query.get("allUsers")
+    if everyone is None:
+        return None
+    if everyone.lower() not in ("true", "false"):
+        raise bad_request("allUsers", f"'{everyone}' is not a boolean; use true or false.")
+    if everyone.lower() == "false":
+        return frozenset({views.user_id(user.key)})
+    return frozenset(_listed(request, "users")) or None

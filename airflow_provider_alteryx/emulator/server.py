@@ -184,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
             "behaviours the public sources leave open",
             _paragraph(
                 "Where real Servers may answer one way or another, these choose; each default is what the emulator "
-                "has always done. GET /__emulator/info lists the ones in force."
+                "did before the choice existed, or the likelier reading. GET /__emulator/info lists the ones in force."
             ),
         )
     )
@@ -293,23 +293,22 @@ def _add_variant_flags(variants: argparse._ArgumentGroup) -> None:
     # Generated from the Variants declarations, as the fault flags are from the Faults declarations.
     for name, description in variant_specs():
         default = getattr(Variants(), name)
-        flag = "--" + name.replace("_", "-")
-        if isinstance(default, bool):
-            variants.add_argument(
-                flag,
-                action=argparse.BooleanOptionalAction,
-                default=default,
-                help=f"{description} (default: off)",
-            )
-        else:
-            kind: type[StrEnum] = type(default)
-            variants.add_argument(
-                flag,
-                type=_choice(kind),
-                metavar="|".join(kind),
-                default=default,
-                help=f"{description} (default: %(default)s)",
-            )
+        shown = ("on" if default else "off") if isinstance(default, bool) else "%(default)s"
+        variants.add_argument(
+            "--" + name.replace("_", "-"),
+            default=default,
+            help=f"{description} (default: {shown})",
+            **_variant_reading(default),
+        )
+
+
+def _variant_reading(default: bool | int | StrEnum) -> dict[str, Any]:
+    """How a variant's flag reads its value, from the type of its default."""
+    if isinstance(default, bool):
+        return {"action": argparse.BooleanOptionalAction}
+    if isinstance(default, StrEnum):
+        return {"type": _choice(type(default)), "metavar": "|".join(type(default))}
+    return {"type": _positive_int, "metavar": "N"}
 
 
 def _add_fault_flags(faults: argparse._ArgumentGroup) -> None:

@@ -138,6 +138,7 @@ def _job_record(job: Job) -> dict[str, Any]:
         "created": job.created.isoformat(),
         "status": job.status,
         "disposition": job.disposition,
+        "queued": job.queued.isoformat() if job.queued else None,
         "started": job.started.isoformat() if job.started else None,
         "finished": job.finished.isoformat() if job.finished else None,
         "messages": job.messages,
@@ -162,6 +163,8 @@ def _job_from_record(record: dict[str, Any], workflow: Workflow) -> Job:
         created=_moment(record["created"]) or datetime.min,
         status=Status(record["status"]),
         disposition=Disposition(record["disposition"]),
+        # State files written before jobs kept their queue time have no such key.
+        queued=_moment(record.get("queued")),
         started=_moment(record["started"]),
         finished=_moment(record["finished"]),
         messages=record["messages"],

@@ -2,8 +2,9 @@
 
 Every variant is declared once, as a field of :class:`Variants` with its help text; the command-line
 flags (``--cancel-queued-deletes``...) and the ``variants`` listing of ``GET /__emulator/info`` are
-generated from those declarations. Each default is what the emulator did before the variant existed;
-the alternative is the other reading of the sources. Variants are fixed when the emulator starts.
+generated from those declarations. Each default is what the emulator did before the variant existed (or,
+for a behaviour new to it, the likelier reading); the alternative is the other reading of the sources.
+Variants are fixed when the emulator starts.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class PackageTypeForm(StrEnum):
     INTEGER = "integer"
 
 
-def _variant(default: bool | StrEnum, description: str) -> Any:
+def _variant(default: bool | int | StrEnum, description: str) -> Any:
     # Returns a dataclass field; typed Any so the declaration reads as the field's default to type checkers.
     return field(default=default, metadata={"help": description})
 
@@ -53,6 +54,12 @@ class Variants:
         PackageTypeForm.STRING,
         "how /webapi/v1 subscription lists write packageType: the OAuth2 V1 swagger's enum string "
         "(App, Module, Macro) or the integer real legacy answers carry (0, 1, 2)",
+    )
+
+    jobs_page_size: int = _variant(
+        100,
+        "the page size of GET /v3/jobs when the request gives no limit (the swagger pages by offset and limit "
+        "and declares no default)",
     )
 
     def view(self) -> dict[str, Any]:

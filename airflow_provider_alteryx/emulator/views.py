@@ -27,11 +27,12 @@ with older documentation, the real answers win:
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_alteryx.emulator.catalogue import CHOICE_TYPES, PackageType, Question, Workflow
-from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status
+from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status, now
 from airflow_provider_alteryx.emulator.schedules import Schedule
 from airflow_provider_alteryx.emulator.variants import PackageTypeForm
 from airflow_provider_alteryx.emulator.versions import Api
@@ -54,6 +55,20 @@ def iso_ticks(moment: datetime) -> str:
 def iso_seconds(moment: datetime) -> str:
     """``2022-07-12T14:01:04Z``: whole seconds, as legacy and V1 reads have them."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def timespan(duration: timedelta) -> str:
+    """``00:00:02.5031250``: a duration as .NET's TimeSpan writes itself (``[d.]hh:mm:ss[.fffffff]``)."""
+    ticks = duration // timedelta(microseconds=1) * 10
+    days, ticks = divmod(ticks, 864_000_000_000)
+    hours, ticks = divmod(ticks, 36_000_000_000)
+    minutes, ticks = divmod(ticks, 600_000_000)
+    seconds, fraction = divmod(ticks, 10_000_000)
+    return (
+        (f"{days}." if days else "")
+        + f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+        + (f".{fraction:07d}" if fraction else "")
+    )
 
 
 def iso_millis(moment: datetime | None) -> str | None:
@@ -122,8 +137,47 @@ def job_list_item(job: Job, api: Api) -> dict[str, Any]:
 
 
 def all_jobs_item(job: Job) -> dict[str, Any]:
-    """A job in ``GET /v3/jobs``, as the help pages show it."""
-    return {"jobId": job.id, "status": job.status, "workflowName": job.workflow.name}
+    """A job in ``GET /v3/jobs``: the newer V3 swagger's ``PagedJobSummaryView``.
+
+    ``queueTime`` is a moment (the swagger: "Time when the job was queued", format date-time), ``null`` while
+    the job is ``Created``; ``executionTime`` a duration (the swagger: "Duration of job execution (if
+    applicable)", a string of no declared format), written as .NET writes a TimeSpan, ``null`` before the
+    job starts and the time so far while it runs. ``submittedBy`` is the submitting user's id.
+    """
+    return {
+        "jobId": job.id,
+        "status": job.status,
+        "workflowName": job.workflow.name,
+        "workflowId": job.workflow.id,
+        "submittedBy": user_id(job.owner),
+        "startTime": iso_millis(job.started),
+        "queueTime": iso_millis(job.queued),
+        "executionTime": timespan((job.finished or now()) - job.started) if job.started else None,
+        "priority": job.priority,
+    }
+
+
+def paged(items: list[dict[str, Any]], offset: int, size: int, total: int) -> dict[str, Any]:
+    """One page of a list, as the newer V3 swagger's ``PagedResponse`` holds it: the items and ``PaginationInfo``.
+
+    :param offset: how many items come before the page; :param size: the page size; :param total: all items.
+    """
+    return {
+        "data": items,
+        "pagination": {
+            "currentPage": offset // size + 1,
+            "pageSize": size,
+            "totalItems": total,
+            "totalPages": -(-total // size),
+            "hasNextPage": offset + size < total,
+            "hasPreviousPage": offset > 0,
+        },
+    }
+
+
+def user_id(owner: str) -> str:
+    """The Server's id (24 hex characters) of the user a job belongs to, derived from its API key."""
+    return hashlib.sha1(f"user:{owner}".encode(), usedforsecurity=False).hexdigest()[:24]
 
 
 def control_view(job: Job) -> dict[str, Any]:

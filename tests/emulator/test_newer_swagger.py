@@ -3,9 +3,11 @@ and the variants that let the emulator play either reading where that swagger le
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,10 @@ from airflow_provider_alteryx.emulator.catalogue import PackageType, Workflow
 from airflow_provider_alteryx.emulator.errors import DENIED
 from airflow_provider_alteryx.emulator.server import _parser, config_from_args
 from airflow_provider_alteryx.emulator.variants import CancelAnswer, PackageTypeForm, Variants
+from airflow_provider_alteryx.emulator.views import timespan
 from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator
 from tests.emulator.signing import signed_url_by_hand
-from tests.emulator.test_app import Legacy, WebApi
+from tests.emulator.test_app import Legacy, WebApi, wait_until_finished
 from tests.emulator.test_behaviours import ArtisanApi
 
 
@@ -225,6 +228,98 @@ class TestPackageType:
             load_catalogue(path)
 
 
+class TestAllJobs:
+    """``GET /v3/jobs``: paged, with the filters and item fields the newer swagger declares."""
+
+    def finished(self, call: WebApi, workflow: str, count: int, **body: Any) -> list[str]:
+        ids = [call("POST", f"/v3/workflows/{workflow}/jobs", json=body).json()["id"] for _ in range(count)]
+        for job_id in ids:
+            wait_until_finished(lambda i: call("GET", f"/v3/jobs/{i}").json(), job_id)
+        return ids
+
+    def test_pages_by_offset_and_limit(self, start_emulator: StartEmulator) -> None:
+        call = WebApi(start_emulator(time_scale=0.05, variants=Variants(jobs_page_size=2)))
+        ids = self.finished(call, QUICK, 5)
+        first = call("GET", "/v3/jobs").json()
+        assert [j["jobId"] for j in first["data"]] == ids[:2]
+        assert first["pagination"] == {
+            "currentPage": 1,
+            "pageSize": 2,
+            "totalItems": 5,
+            "totalPages": 3,
+            "hasNextPage": True,
+            "hasPreviousPage": False,
+        }
+        last = call("GET", "/v3/jobs", params={"offset": "3", "limit": "3"}).json()
+        assert [j["jobId"] for j in last["data"]] == ids[3:]
+        assert (last["pagination"]["currentPage"], last["pagination"]["totalPages"]) == (2, 2)
+        assert (last["pagination"]["hasNextPage"], last["pagination"]["hasPreviousPage"]) == (False, True)
+        refused = call("GET", "/v3/jobs", params={"limit": "0"})
+        assert refused.status_code == 400 and "at least 1" in refused.json()["modelState"]["limit"][0]
+
+    def test_items_have_the_swaggers_fields(self, start_emulator: StartEmulator) -> None:
+        call = WebApi(start_emulator(workers=1, time_scale=0.05))
+        (done,) = self.finished(call, QUICK, 1)
+        running = call("POST", f"/v3/workflows/{SLOW}/jobs", json={"priority": "High"}).json()["id"]
+        queued = call("POST", f"/v3/workflows/{QUICK}/jobs", json={}).json()["id"]
+        items = {j["jobId"]: j for j in call("GET", "/v3/jobs").json()["data"]}
+        finished = items[done]
+        assert set(finished) == {
+            "jobId", "status", "workflowName", "workflowId", "submittedBy",
+            "startTime", "queueTime", "executionTime", "priority",
+        }  # fmt: skip
+        assert (finished["status"], finished["workflowName"], finished["workflowId"]) == (
+            "Completed",
+            "Quick",
+            QUICK,
+        )
+        assert finished["queueTime"] <= finished["startTime"] and finished["startTime"].endswith("Z")
+        assert re.fullmatch(r"00:00:00\.\d{7}", finished["executionTime"]), finished["executionTime"]
+        assert (items[running]["priority"], items[running]["executionTime"] is not None) == ("High", True)
+        assert (items[queued]["startTime"], items[queued]["executionTime"]) == (None, None)
+        assert items[queued]["queueTime"] is not None
+        assert len({item["submittedBy"] for item in items.values()}) == 1
+
+    def test_filters(self, start_emulator: StartEmulator) -> None:
+        emulator = start_emulator(time_scale=0.05)
+        curator, artisan = WebApi(emulator), ArtisanApi(emulator)
+        (high,) = self.finished(curator, QUICK, 1, priority="High")
+        (mine,) = self.finished(curator, WARNS, 1)
+        (theirs,) = self.finished(artisan, QUICK, 1)
+
+        def listed(**params: str) -> list[str]:
+            answer = curator("GET", "/v3/jobs", params=params)
+            assert answer.status_code == 200, answer.text
+            return [j["jobId"] for j in answer.json()["data"]]
+
+        today = date.fromisoformat(str(control_job(emulator, high)["finishedAt"])[:10])
+        assert listed(priorities="High") == listed(priorities="2") == [high]
+        assert listed(priorities="Low,Critical") == [mine, theirs]  # Default ranks with Low
+        assert listed(workflowNames="warns", statuses="Complete") == [mine]
+        assert listed(completedAfter=f"{today}") == [high, mine, theirs]
+        assert listed(completedBefore=f"{today}") == []
+        assert listed(completedAfter=f"{today + timedelta(days=1)}") == []
+        assert listed(allUsers="false") == [high, mine]
+        artisan_id = next(
+            j["submittedBy"] for j in curator("GET", "/v3/jobs").json()["data"] if j["jobId"] == theirs
+        )
+        assert listed(allUsers="true", users=artisan_id) == [theirs]
+        assert listed(users=artisan_id) == [high, mine, theirs]  # "filters only if allUsers = true"
+        assert listed() == [high, mine, theirs]
+        for params, field in (
+            ({"completedAfter": "30/06/2025"}, "completedAfter"),
+            ({"priorities": "Urgent"}, "priorities"),
+        ):
+            refused = curator("GET", "/v3/jobs", params=params)
+            assert refused.status_code == 400 and field in refused.json()["modelState"], params
+
+
+def test_durations_are_written_as_dotnet_writes_a_timespan() -> None:
+    assert timespan(timedelta(seconds=3)) == "00:00:03"
+    assert timespan(timedelta(minutes=2, seconds=5, microseconds=312_500)) == "00:02:05.3125000"
+    assert timespan(timedelta(days=1, hours=2, minutes=3, seconds=4)) == "1.02:03:04"
+
+
 def test_info_lists_the_variants_in_force(start_emulator: StartEmulator) -> None:
     emulator = start_emulator(variants=Variants(cancel_queued_deletes=True))
     variants = emulator.info()["variants"]
@@ -235,13 +330,22 @@ def test_info_lists_the_variants_in_force(start_emulator: StartEmulator) -> None
 def test_every_variant_is_a_command_line_flag() -> None:
     config = config_from_args(
         _parser().parse_args(
-            ["--cancel-queued-deletes", "--cancel-answer", "empty", "--v1-package-type", "integer"]
+            [
+                "--cancel-queued-deletes",
+                "--cancel-answer",
+                "empty",
+                "--v1-package-type",
+                "integer",
+                "--jobs-page-size",
+                "25",
+            ]
         )
     )
     assert config.variants == Variants(
         cancel_queued_deletes=True,
         cancel_answer=CancelAnswer.EMPTY,
         v1_package_type=PackageTypeForm.INTEGER,
+        jobs_page_size=25,
     )
     assert config_from_args(_parser().parse_args([])).variants == Variants()
 
@@ -252,6 +356,7 @@ def test_the_help_describes_every_variant() -> None:
         "--cancel-queued-deletes": "delete a queued job",
         "--cancel-answer job|empty": "the swagger declares none",
         "--v1-package-type string|integer": "the integer real legacy answers carry",
+        "--jobs-page-size N": "declares no default",
     }.items():
         assert flag in text and words in text, flag
 
