@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from airflow_provider_alteryx.emulator.catalogue import Workflow
+from airflow_provider_alteryx.emulator.catalogue import CatalogueError, Workflow
 from airflow_provider_alteryx.emulator.faults import Faults
-from airflow_provider_alteryx.emulator.schedules import Schedule
-from airflow_provider_alteryx.emulator.variants import Variants
+from airflow_provider_alteryx.emulator.schedules import Schedule, windows_zone
+from airflow_provider_alteryx.emulator.variants import ScheduleZones, Variants
 from airflow_provider_alteryx.emulator.versions import LATEST, ServerVersion, server_version
 
 DEFAULT_API_KEY = "emulator-key"
@@ -93,6 +93,15 @@ class EmulatorConfig:
     seed: int | None = None
     # The catalogue's schedules (emulator/schedules.py), served by V3 from 2023.1.
     schedules: tuple[Schedule, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.variants.schedule_time_zones is ScheduleZones.WINDOWS:
+            # At start, not on the first schedule request: a zone without a Windows ID cannot be served.
+            for schedule in self.schedules:
+                try:
+                    windows_zone(schedule.time_zone)
+                except CatalogueError as error:
+                    raise CatalogueError(f"schedule {schedule.name!r}: {error}") from None
 
     @property
     def version(self) -> ServerVersion:

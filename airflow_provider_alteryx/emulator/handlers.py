@@ -20,10 +20,10 @@ from airflow_provider_alteryx.emulator.catalogue import Workflow
 from airflow_provider_alteryx.emulator.config import ApiUser
 from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status, parse_priority
 from airflow_provider_alteryx.emulator.errors import ApiError, bad_request, forbidden, not_found
-from airflow_provider_alteryx.emulator.schedules import Schedule
+from airflow_provider_alteryx.emulator.schedules import Frequency, Schedule
 from airflow_provider_alteryx.emulator.state import ServerState
 from airflow_provider_alteryx.emulator.variants import CancelAnswer
-from airflow_provider_alteryx.emulator.versions import Api
+from airflow_provider_alteryx.emulator.versions import Api, Capability
 
 # Values of the all-jobs list's ``statuses`` filter that name a status differently from the jobs themselves.
 _STATUS_ALIASES = {"complete": Status.COMPLETED.lower()}
@@ -217,10 +217,13 @@ class ApiHandlers:
         )
 
     # ---- schedules ---------------------------------------------------------------------------
+    def _schedules(self) -> list[Schedule]:
+        """The catalogue's schedules this Server version can hold: cron ones only from 2025.1."""
+        cron = self.state.version.has(Capability.CRON_SCHEDULES)
+        return [s for s in self.state.config.schedules if cron or s.frequency is not Frequency.CRON]
+
     def _schedule(self, request: web.Request) -> Schedule:
-        found = next(
-            (s for s in self.state.config.schedules if s.id == request.match_info["schedule_id"]), None
-        )
+        found = next((s for s in self._schedules() if s.id == request.match_info["schedule_id"]), None)
         if found is None:
             raise not_found()
         return found
@@ -234,13 +237,13 @@ class ApiHandlers:
         workflow, owner = request.query.get("workflowId"), request.query.get("ownerId")
         found = [
             s
-            for s in self.state.config.schedules
+            for s in self._schedules()
             if (not workflow or s.workflow_id == workflow) and (not owner or owner == views.OWNER_ID)
         ]
-        return web.json_response([render(s) for s in found])
+        return web.json_response([render(s, self.state.config.variants) for s in found])
 
     async def v3_schedule(self, request: web.Request, call: Call) -> web.Response:
-        return web.json_response(views.schedule_view(self._schedule(request)))
+        return web.json_response(views.schedule_view(self._schedule(request), self.state.config.variants))
 
 
 def _check_execute(workflow: Workflow, call: Call, message: str) -> None:

@@ -7,7 +7,7 @@ time zone::
       - name: Nightly sales
         id: 6b0000000000000000000001      # optional: 24 hex characters, derived from the name
         workflow: 5f0c3a1b2c3d4e5f6a7b8c9d # a workflow of the catalogue, by id or name
-        frequency: daily                  # once, hourly, daily, weekly, monthly or custom
+        frequency: daily                  # once, hourly, daily, weekly, monthly, custom or cron
         start: "2026-01-05T06:30:00"      # wall time in time_zone: the first run, and the time of day of the others
         end: "2026-12-31T00:00:00"        # optional
         time_zone: Europe/Berlin          # an IANA name; default UTC
@@ -16,6 +16,7 @@ time zone::
         days: [Monday, Thursday]          # weekly
         day_of_month: 15                  # monthly, on a day; or occurrence: 3 and day_of_week: Monday
         days_of_month: [1, 15]            # custom, with months: [1, 4, 7, 10]
+        cron: "30 6 * * 1-5"              # cron (Server 2025.1+): minute hour day-of-month month day-of-week
         questions: {region: EMEA}         # the workflow's question values
         priority: High                    # Default, Low, Medium, High or Critical
         worker_tag: nightly
@@ -46,6 +47,8 @@ from airflow_provider_alteryx.emulator.catalogue import (
 )
 
 _ID = re.compile(r"^[0-9a-f]{24}$")
+# One field of a cron expression: numbers, ranges, lists and steps.
+_CRON_FIELD = re.compile(r"^[0-9*,/-]+$")
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 PRIORITIES = ("Default", "Low", "Medium", "High", "Critical")
 
@@ -59,6 +62,8 @@ class Frequency(StrEnum):
     WEEKLY = "Weekly"
     MONTHLY = "Monthly"
     CUSTOM = "Custom"
+    # From Server 2025.1, as the newer V3 swagger's IterationContract has it.
+    CRON = "Cron"
 
 
 @dataclass(frozen=True)
@@ -206,4 +211,38 @@ class _ScheduleParser:
                     "months": [int(m) for m in entry.get("months") or []],
                 }
             }
+        if frequency is Frequency.CRON:
+            return {"cronContract": {"cronExpression": self.cron(entry.get("cron"), f"{where}.cron")}}
         return {}
+
+    def cron(self, value: Any, where: str) -> str:
+        """A cron expression of the five fields the swagger's IterationCronContract describes."""
+        fields = str(value or "").split()
+        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+            raise self.fail(
+                where,
+                f"{value!r} is not a cron expression of five fields (minute, hour, day of month, month, day of "
+                "week 0-7), e.g. '30 6 * * 1-5'",
+            )
+        return " ".join(fields)
+
+
+def windows_zone(name: str) -> str:
+    """The Windows ID of an IANA time zone (``W. Europe Standard Time`` for ``Europe/Berlin``), from CLDR's table.
+
+    :raises CatalogueError: naming the zone when the table has none for it, or when tzlocal is not installed.
+    """
+    try:
+        # tzlocal ships CLDR's table; imported here because only this variant needs it and it is optional.
+        from tzlocal.windows_tz import tz_win
+    except ImportError:
+        raise CatalogueError(
+            "Windows time zone IDs come from the tzlocal package (CLDR's table of them), which is not "
+            "installed; pip install tzlocal, or serve IANA names"
+        ) from None
+    try:
+        return tz_win[name]
+    except KeyError:
+        raise CatalogueError(
+            f"the time zone {name!r} has no Windows ID in CLDR's table; use another zone, or serve IANA names"
+        ) from None

@@ -30,6 +30,27 @@ class PackageTypeForm(StrEnum):
     INTEGER = "integer"
 
 
+class ScheduleIteration(StrEnum):
+    """What a V3 schedule's ``iteration`` holds: the swagger's ``IterationBase`` declares only start and end."""
+
+    FULL = "full"
+    SWAGGER = "swagger"
+
+
+class ScheduleZones(StrEnum):
+    """How a V3 schedule names its ``timeZone``: the Server's list of zones is in no source reached."""
+
+    IANA = "iana"
+    WINDOWS = "windows"
+
+
+class ScheduleTimes(StrEnum):
+    """The clock of a V3 schedule's iteration times: the swagger says UTC, the help pages the schedule's zone."""
+
+    UTC = "utc"
+    LOCAL = "local"
+
+
 def _variant(default: bool | int | StrEnum, description: str) -> Any:
     # Returns a dataclass field; typed Any so the declaration reads as the field's default to type checkers.
     return field(default=default, metadata={"help": description})
@@ -60,6 +81,22 @@ class Variants:
         100,
         "the page size of GET /v3/jobs when the request gives no limit (the swagger pages by offset and limit "
         "and declares no default)",
+    )
+
+    schedule_iteration: ScheduleIteration = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
+        ScheduleIteration.FULL,
+        "what a V3 schedule's iteration holds: iterationType and the type's contract (hourlyContract, "
+        "cronContract...) as the Server takes them, or only startTime and endTime, as the swagger declares it",
+    )
+    schedule_time_zones: ScheduleZones = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
+        ScheduleZones.IANA,
+        "how V3 schedules name their timeZone: IANA names (Europe/Berlin) or Windows IDs (W. Europe Standard "
+        "Time, from CLDR's table in the tzlocal package)",
+    )
+    schedule_times: ScheduleTimes = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
+        ScheduleTimes.UTC,
+        "the clock of a V3 schedule's iteration startTime and endTime: UTC with a Z (the swagger), or wall "
+        "time in the schedule's timeZone without an offset (the help pages)",
     )
 
     def view(self) -> dict[str, Any]:

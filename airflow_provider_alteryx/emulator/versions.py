@@ -7,7 +7,7 @@ Adding a Server version is one row: the previous row plus what the new version a
 
 Where public sources disagree on when a capability arrived, the row follows the Server's help pages:
 V3 workflows from 2021.4 (Curators only until 2023.1), V3 jobs from 2023.1 (documented in 2022.3 or
-2023.1; the emulator takes 2023.1), cancel, job messages and the all-jobs list in 2025.1.
+2023.1; the emulator takes 2023.1), cancel, job messages, the all-jobs list and cron schedules in 2025.1.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class Capability(StrEnum):
     V3_CANCEL = "DELETE /v3/jobs/{id} cancels a job"
     V3_MESSAGES = "GET /v3/jobs/{id}/messages (Curators only)"
     V3_ALL_JOBS = "GET /v3/jobs lists every job (Curators only)"
+    CRON_SCHEDULES = "schedules with iterationType Cron"
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,11 @@ _row("2021.4", after="2021.3", adds={Capability.WEBAPI, Capability.V3_WORKFLOWS,
 _row("2022.1", after="2021.4", removes={Capability.LEGACY_API})
 # V3 jobs arrive and some V3 calls open to Artisans.
 _row("2023.1", after="2022.1", adds={Capability.V3_JOBS}, removes={Capability.V3_CURATORS_ONLY})
-_row("2025.1", after="2023.1", adds={Capability.V3_CANCEL, Capability.V3_MESSAGES, Capability.V3_ALL_JOBS})
+_row(
+    "2025.1",
+    after="2023.1",
+    adds={Capability.V3_CANCEL, Capability.V3_MESSAGES, Capability.V3_ALL_JOBS, Capability.CRON_SCHEDULES},
+)
 
 SERVER_VERSIONS: tuple[str, ...] = tuple(_ROWS)
 LATEST = SERVER_VERSIONS[-1]

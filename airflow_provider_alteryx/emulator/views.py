@@ -17,12 +17,18 @@ with older documentation, the real answers win:
   swagger declares it, unless ``Variants.v1_package_type`` says otherwise.
 - V3 workflows: ``versions`` a list of version objects holding the credential settings and
   (in ``details``) ``isAmp``.
-- V3 schedules follow the swagger's ``ScheduleView`` (list items: ``ReducedScheduleView``), with its
-  times in UTC. Its ``iteration`` carries the fields of ``IterationContract`` (``iterationType``,
-  ``startTime``, ``endTime`` and the contract of its type), the form the Server takes schedules in.
-  Assumptions where the swagger is silent: ``timeZone`` (the scheduler's time zone, an IANA name) and
-  ``questions`` (``[{name, value}]``) are top-level fields; ``runDateTime`` is the start time (the
-  emulator does not compute next runs).
+- V3 schedules follow the swagger's ``ScheduleView`` (list items: ``ReducedScheduleView``, with
+  ``timeZone`` as the newer swagger has it). Their ``iteration`` carries the fields of
+  ``IterationContract`` (``iterationType``, ``startTime``, ``endTime`` and the contract of its type,
+  ``cronContract`` for Cron), the form the Server takes schedules in, or only ``startTime`` and
+  ``endTime`` as the swagger's ``IterationBase`` declares it (``Variants.schedule_iteration``). Iteration
+  times are UTC with a ``Z``, as the swagger says, or (``Variants.schedule_times``) wall times in the
+  schedule's zone, as the help pages say of schedules given a ``timeZone``; the swagger declares them
+  strings of no format, and a .NET DateTime holding a wall time is written without an offset, so
+  none is written. ``runDateTime`` stays UTC either way (the swagger: "UTC-0"). ``timeZone`` is an
+  IANA name or (``Variants.schedule_time_zones``) a Windows ID: the Server's list of zones is in no
+  source reached. Assumptions where the swagger is silent: ``questions`` (``[{name, value}]``) is a
+  top-level field; ``runDateTime`` is the start time (the emulator does not compute next runs).
 """
 
 from __future__ import annotations
@@ -30,11 +36,18 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from airflow_provider_alteryx.emulator.catalogue import CHOICE_TYPES, PackageType, Question, Workflow
 from airflow_provider_alteryx.emulator.engine import PRIORITY_RANK, Job, Status, now
-from airflow_provider_alteryx.emulator.schedules import Schedule
-from airflow_provider_alteryx.emulator.variants import PackageTypeForm
+from airflow_provider_alteryx.emulator.schedules import Schedule, windows_zone
+from airflow_provider_alteryx.emulator.variants import (
+    PackageTypeForm,
+    ScheduleIteration,
+    ScheduleTimes,
+    ScheduleZones,
+    Variants,
+)
 from airflow_provider_alteryx.emulator.versions import Api
 
 OWNER_ID = "5a0c1d2e3f4a5b6c7d8e9f00"
@@ -319,21 +332,22 @@ def _v3_version(workflow: Workflow) -> dict[str, Any]:
 
 
 # ---- schedules -----------------------------------------------------------------------------------
-def reduced_schedule_view(schedule: Schedule) -> dict[str, Any]:
-    """A schedule as ``GET /v3/schedules`` lists it (``ReducedScheduleView``)."""
+def reduced_schedule_view(schedule: Schedule, variants: Variants) -> dict[str, Any]:
+    """A schedule as ``GET /v3/schedules`` lists it (``ReducedScheduleView``, which has ``timeZone`` too)."""
     return {
         "id": schedule.id,
         "name": schedule.name,
         "workflowId": schedule.workflow_id,
         "ownerId": OWNER_ID,
         "runDateTime": iso_seconds(schedule.start),
+        "timeZone": _zone_name(schedule, variants),
     }
 
 
-def schedule_view(schedule: Schedule) -> dict[str, Any]:
+def schedule_view(schedule: Schedule, variants: Variants) -> dict[str, Any]:
     """A schedule as ``GET /v3/schedules/{id}`` answers it (``ScheduleView``)."""
     return {
-        **reduced_schedule_view(schedule),
+        **reduced_schedule_view(schedule, variants),
         "versionId": schedule.workflow_id,
         "comment": schedule.comment,
         "enabled": schedule.enabled,
@@ -345,18 +359,35 @@ def schedule_view(schedule: Schedule) -> dict[str, Any]:
         "lastRunTime": None,
         "state": "Scheduled" if schedule.enabled else "Disabled",
         "runCount": 0,
-        "iteration": {
-            "iterationType": schedule.frequency.value,
-            "startTime": iso_seconds(schedule.start),
-            "endTime": iso_seconds(schedule.end) if schedule.end else None,
-            **schedule.contract,
-        },
+        "iteration": _iteration(schedule, variants),
         "frequency": schedule.frequency.value,
         "lastError": "",
         "cpuName": "",
         "lastModifiedId": OWNER_ID,
         "lastModifiedDate": SCHEDULE_CREATED,
         "canEdit": True,
-        "timeZone": schedule.time_zone,
         "questions": [{"name": name, "value": value} for name, value in schedule.questions.items()],
     }
+
+
+def _iteration(schedule: Schedule, variants: Variants) -> dict[str, Any]:
+    times = {
+        "startTime": _schedule_time(schedule.start, schedule, variants),
+        "endTime": _schedule_time(schedule.end, schedule, variants) if schedule.end else None,
+    }
+    if variants.schedule_iteration is ScheduleIteration.SWAGGER:
+        return times
+    return {"iterationType": schedule.frequency.value, **times, **schedule.contract}
+
+
+def _schedule_time(moment: datetime, schedule: Schedule, variants: Variants) -> str:
+    if variants.schedule_times is ScheduleTimes.LOCAL:
+        # A .NET DateTime of unspecified kind, as wall times are kept, is written without an offset.
+        return moment.astimezone(ZoneInfo(schedule.time_zone)).strftime("%Y-%m-%dT%H:%M:%S")
+    return iso_seconds(moment)
+
+
+def _zone_name(schedule: Schedule, variants: Variants) -> str:
+    if variants.schedule_time_zones is ScheduleZones.WINDOWS:
+        return windows_zone(schedule.time_zone)
+    return schedule.time_zone

@@ -24,7 +24,14 @@ from airflow_provider_alteryx.emulator import (
 from airflow_provider_alteryx.emulator.catalogue import PackageType, Workflow
 from airflow_provider_alteryx.emulator.errors import DENIED
 from airflow_provider_alteryx.emulator.server import _parser, config_from_args
-from airflow_provider_alteryx.emulator.variants import CancelAnswer, PackageTypeForm, Variants
+from airflow_provider_alteryx.emulator.variants import (
+    CancelAnswer,
+    PackageTypeForm,
+    ScheduleIteration,
+    ScheduleTimes,
+    ScheduleZones,
+    Variants,
+)
 from airflow_provider_alteryx.emulator.views import timespan
 from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator
 from tests.emulator.signing import signed_url_by_hand
@@ -338,6 +345,12 @@ def test_every_variant_is_a_command_line_flag() -> None:
                 "integer",
                 "--jobs-page-size",
                 "25",
+                "--schedule-iteration",
+                "swagger",
+                "--schedule-time-zones",
+                "windows",
+                "--schedule-times",
+                "local",
             ]
         )
     )
@@ -346,7 +359,14 @@ def test_every_variant_is_a_command_line_flag() -> None:
         cancel_answer=CancelAnswer.EMPTY,
         v1_package_type=PackageTypeForm.INTEGER,
         jobs_page_size=25,
+        schedule_iteration=ScheduleIteration.SWAGGER,
+        schedule_time_zones=ScheduleZones.WINDOWS,
+        schedule_times=ScheduleTimes.LOCAL,
     )
+    unexercised = [
+        name for name in vars(Variants()) if getattr(config.variants, name) == getattr(Variants(), name)
+    ]
+    assert not unexercised, f"give {unexercised} a value other than the default above"
     assert config_from_args(_parser().parse_args([])).variants == Variants()
 
 
@@ -357,6 +377,9 @@ def test_the_help_describes_every_variant() -> None:
         "--cancel-answer job|empty": "the swagger declares none",
         "--v1-package-type string|integer": "the integer real legacy answers carry",
         "--jobs-page-size N": "declares no default",
+        "--schedule-iteration full|swagger": "only startTime and endTime",
+        "--schedule-time-zones iana|windows": "W. Europe Standard Time",
+        "--schedule-times utc|local": "without an offset",
     }.items():
         assert flag in text and words in text, flag
 
