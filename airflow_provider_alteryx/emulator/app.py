@@ -4,7 +4,8 @@ The parts: ``versions`` (what each Server version serves), ``catalogue`` and ``s
 workflows and schedules a catalogue file declares), ``routes`` (the API's routes, registered per
 version with their family bound), ``handlers`` (the operations), ``views`` (response shapes),
 ``auth`` (OAuth 1.0a and 2.0), ``engine`` (the job queue), ``state`` (what the Server holds, kept
-across restarts), ``faults`` (misbehaviour on purpose) and ``control`` (``/__emulator/``). Which of
+across restarts), ``faults`` (misbehaviour on purpose), ``variants`` (behaviour the sources leave
+open), ``swagger`` (the Swagger document) and ``control`` (``/__emulator/``). Which of
 them may import which is declared, and checked, in ``tests/emulator/test_layers.py``.
 """
 
@@ -15,6 +16,7 @@ import re
 
 from aiohttp import web
 
+from airflow_provider_alteryx.emulator import swagger
 from airflow_provider_alteryx.emulator.auth import Authenticator
 from airflow_provider_alteryx.emulator.config import DEFAULT_API_KEY, DEFAULT_API_SECRET, EmulatorConfig
 from airflow_provider_alteryx.emulator.control import ControlHandlers
@@ -49,6 +51,7 @@ class Emulator:
     def app(self) -> web.Application:
         app = web.Application(router=_MergingSlashesRouter(), middlewares=[self._inject_faults])
         self.control_routes = ControlHandlers(self.state).register(app)
+        swagger.register(app, self.state.version)
         self.routes.register(app)
         app.on_startup.append(self._start)
         app.on_cleanup.append(self._stop)

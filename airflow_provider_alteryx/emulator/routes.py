@@ -32,6 +32,7 @@ class Route:
 
     :param handler: the name of the :class:`ApiHandlers` method serving it.
     :param needs: the capability a Server version must have to serve it.
+    :param operation: the ``operationId`` of a V3 route in the Server's swagger, for the Swagger document.
     """
 
     api: Api
@@ -41,6 +42,7 @@ class Route:
     needs: Capability
     curators_only: bool = False
     creates_job: bool = False
+    operation: str = ""
 
     @property
     def full_path(self) -> str:
@@ -68,22 +70,80 @@ def _v1_routes(api: Api, needs: Capability) -> tuple[Route, ...]:
 ROUTES: tuple[Route, ...] = (
     *_v1_routes(Api.LEGACY, Capability.LEGACY_API),
     *_v1_routes(Api.V1, Capability.WEBAPI),
-    Route(Api.V3, "GET", "/workflows", "v3_workflows", Capability.V3_WORKFLOWS),
-    Route(Api.V3, "GET", "/workflows/{workflow_id}", "v3_workflow", Capability.V3_WORKFLOWS),
-    Route(Api.V3, "GET", "/workflows/{workflow_id}/questions", "questions", Capability.V3_WORKFLOWS),
-    Route(Api.V3, "GET", "/workflows/{workflow_id}/jobs", "list_jobs", Capability.V3_JOBS),
+    # operationIds as the Server's swagger names them (RyanMerlin/ayx-rs docs/swagger-v3.json).
     Route(
-        Api.V3, "POST", "/workflows/{workflow_id}/jobs", "create_job", Capability.V3_JOBS, creates_job=True
+        Api.V3,
+        "GET",
+        "/workflows",
+        "v3_workflows",
+        Capability.V3_WORKFLOWS,
+        operation="Workflows_GetWorkflows",
     ),
-    Route(Api.V3, "GET", "/jobs", "all_jobs", Capability.V3_ALL_JOBS, curators_only=True),
-    Route(Api.V3, "GET", "/jobs/{job_id}", "get_job", Capability.V3_JOBS),
-    Route(Api.V3, "DELETE", "/jobs/{job_id}", "cancel_job", Capability.V3_CANCEL),
     Route(
-        Api.V3, "GET", "/jobs/{job_id}/messages", "job_messages", Capability.V3_MESSAGES, curators_only=True
+        Api.V3,
+        "GET",
+        "/workflows/{workflow_id}",
+        "v3_workflow",
+        Capability.V3_WORKFLOWS,
+        operation="Workflows_GetWorkflow",
+    ),
+    Route(
+        Api.V3,
+        "GET",
+        "/workflows/{workflow_id}/questions",
+        "questions",
+        Capability.V3_WORKFLOWS,
+        operation="Workflows_GetWorkflowQuestions",
+    ),
+    Route(
+        Api.V3,
+        "GET",
+        "/workflows/{workflow_id}/jobs",
+        "list_jobs",
+        Capability.V3_JOBS,
+        operation="Workflows_GetJobsForWorkflow",
+    ),
+    Route(
+        Api.V3,
+        "POST",
+        "/workflows/{workflow_id}/jobs",
+        "create_job",
+        Capability.V3_JOBS,
+        creates_job=True,
+        operation="Workflows_Enqueue",
+    ),
+    Route(
+        Api.V3,
+        "GET",
+        "/jobs",
+        "all_jobs",
+        Capability.V3_ALL_JOBS,
+        curators_only=True,
+        operation="Jobs_GetJobsInQueue",
+    ),
+    Route(Api.V3, "GET", "/jobs/{job_id}", "get_job", Capability.V3_JOBS, operation="Jobs_GetJobV3"),
+    Route(Api.V3, "DELETE", "/jobs/{job_id}", "cancel_job", Capability.V3_CANCEL, operation="Jobs_CancelJob"),
+    Route(
+        Api.V3,
+        "GET",
+        "/jobs/{job_id}/messages",
+        "job_messages",
+        Capability.V3_MESSAGES,
+        curators_only=True,
+        operation="Jobs_GetJobMessages",
     ),
     # Schedules arrive with V3 jobs (Server 2023.1).
-    Route(Api.V3, "GET", "/schedules", "v3_schedules", Capability.V3_JOBS),
-    Route(Api.V3, "GET", "/schedules/{schedule_id}", "v3_schedule", Capability.V3_JOBS),
+    Route(
+        Api.V3, "GET", "/schedules", "v3_schedules", Capability.V3_JOBS, operation="Schedules_GetSchedules"
+    ),
+    Route(
+        Api.V3,
+        "GET",
+        "/schedules/{schedule_id}",
+        "v3_schedule",
+        Capability.V3_JOBS,
+        operation="Schedules_GetSchedule",
+    ),
 )
 
 

@@ -38,6 +38,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"auth", "handlers", "control"}),
     # The one route table, binding handlers to paths, families and authentication.
     frozenset({"routes"}),
+    # Documents generated from the route table.
+    frozenset({"swagger"}),
     # The HTTP application assembling all of the above.
     frozenset({"app"}),
     # Running the application: in-process or from the command line.
