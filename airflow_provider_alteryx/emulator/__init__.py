@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from airflow_provider_alteryx.emulator.config import EmulatorConfig, Role
     from airflow_provider_alteryx.emulator.faults import Faults
     from airflow_provider_alteryx.emulator.server import RunningEmulator, run_emulator
+    from airflow_provider_alteryx.emulator.variants import Variants
     from airflow_provider_alteryx.emulator.versions import SERVER_VERSIONS
 
 _EXPORTS = {
@@ -25,6 +26,7 @@ _EXPORTS = {
     "Faults": "faults",
     "RunningEmulator": "server",
     "run_emulator": "server",
+    "Variants": "variants",
     "SERVER_VERSIONS": "versions",
 }
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "Faults",
     "Role",
     "RunningEmulator",
+    "Variants",
     "load_catalogue",
     "run_emulator",
 ]

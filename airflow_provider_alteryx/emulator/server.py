@@ -75,8 +75,8 @@ class RunningEmulator:
         return self._control("GET", "jobs")["jobs"]
 
     def info(self) -> dict[str, Any]:
-        """Version, capabilities, workers, time scale, workflows, and counters since the emulator started (a reset
-        keeps them): ``requestsServed`` (API requests received, faulted ones included), ``tokensIssued``,
+        """Version, capabilities, workers, time scale, variants, workflows, and counters since the emulator started
+        (a reset keeps them): ``requestsServed`` (API requests received, faulted ones included), ``tokensIssued``,
         ``jobsCreated`` and ``faultsInjected`` (by fault name).
 
         :return: the ``GET /__emulator/info`` answer.

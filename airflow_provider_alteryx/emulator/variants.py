@@ -51,52 +51,63 @@ class ScheduleTimes(StrEnum):
     LOCAL = "local"
 
 
-def _variant(default: bool | int | StrEnum, description: str) -> Any:
-    # Returns a dataclass field; typed Any so the declaration reads as the field's default to type checkers.
-    return field(default=default, metadata={"help": description})
+def _help(description: str) -> dict[str, str]:
+    """A variant's declaration: its help text, as the metadata of its dataclass field."""
+    return {"help": description}
 
 
 @dataclass(frozen=True)
 class Variants:
     """Which reading of the sources the emulated Server follows, where they leave its behaviour open."""
 
-    cancel_queued_deletes: bool = _variant(
-        False,
-        "DELETE /v3/jobs/{id} of a job still Created or Queued deletes it (the swagger: 'cancel the running "
-        "job or delete a queued job'): 200 with no body, then 404 and gone from job lists; otherwise it "
-        "is cancelled like a running job and stays readable as Cancelled",
+    cancel_queued_deletes: bool = field(
+        default=False,
+        metadata=_help(
+            "DELETE /v3/jobs/{id} of a job still Created or Queued deletes it (the swagger: 'cancel the running "
+            "job or delete a queued job'): 200 with no body, then 404 and gone from job lists; otherwise it "
+            "is cancelled like a running job and stays readable as Cancelled"
+        ),
     )
-    cancel_answer: CancelAnswer = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
-        CancelAnswer.JOB,
-        "what cancelling a job answers 200 with: the job, now Cancelled, or no body (the swagger declares none)",
+    cancel_answer: CancelAnswer = field(
+        default=CancelAnswer.JOB,
+        metadata=_help(
+            "what cancelling a job answers 200 with: the job, now Cancelled, or no body (the swagger declares none)"
+        ),
     )
-
-    v1_package_type: PackageTypeForm = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
-        PackageTypeForm.STRING,
-        "how /webapi/v1 subscription lists write packageType: the OAuth2 V1 swagger's enum string "
-        "(App, Module, Macro) or the integer real legacy answers carry (0, 1, 2)",
+    v1_package_type: PackageTypeForm = field(
+        default=PackageTypeForm.STRING,
+        metadata=_help(
+            "how /webapi/v1 subscription lists write packageType: the OAuth2 V1 swagger's enum string "
+            "(App, Module, Macro) or the integer real legacy answers carry (0, 1, 2)"
+        ),
     )
-
-    jobs_page_size: int = _variant(
-        100,
-        "the page size of GET /v3/jobs when the request gives no limit (the swagger pages by offset and limit "
-        "and declares no default)",
+    jobs_page_size: int = field(
+        default=100,
+        metadata=_help(
+            "the page size of GET /v3/jobs when the request gives no limit (the swagger pages by offset and limit "
+            "and declares no default)"
+        ),
     )
-
-    schedule_iteration: ScheduleIteration = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
-        ScheduleIteration.FULL,
-        "what a V3 schedule's iteration holds: iterationType and the type's contract (hourlyContract, "
-        "cronContract...) as the Server takes them, or only startTime and endTime, as the swagger declares it",
+    schedule_iteration: ScheduleIteration = field(
+        default=ScheduleIteration.FULL,
+        metadata=_help(
+            "what a V3 schedule's iteration holds: iterationType and the type's contract (hourlyContract, "
+            "cronContract...) as the Server takes them, or only startTime and endTime, as the swagger declares it"
+        ),
     )
-    schedule_time_zones: ScheduleZones = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
-        ScheduleZones.IANA,
-        "how V3 schedules name their timeZone: IANA names (Europe/Berlin) or Windows IDs (W. Europe Standard "
-        "Time, from CLDR's table in the tzlocal package)",
+    schedule_time_zones: ScheduleZones = field(
+        default=ScheduleZones.IANA,
+        metadata=_help(
+            "how V3 schedules name their timeZone: IANA names (Europe/Berlin) or Windows IDs (W. Europe Standard "
+            "Time, from CLDR's table in the tzlocal package)"
+        ),
     )
-    schedule_times: ScheduleTimes = _variant(  # noqa: RUF009 - a dataclasses.field, not a shared default
-        ScheduleTimes.UTC,
-        "the clock of a V3 schedule's iteration startTime and endTime: UTC with a Z (the swagger), or wall "
-        "time in the schedule's timeZone without an offset (the help pages)",
+    schedule_times: ScheduleTimes = field(
+        default=ScheduleTimes.UTC,
+        metadata=_help(
+            "the clock of a V3 schedule's iteration startTime and endTime: UTC with a Z (the swagger), or wall "
+            "time in the schedule's timeZone without an offset (the help pages)"
+        ),
     )
 
     def view(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from airflow_provider_alteryx.emulator import (
     CatalogueError,
     EmulatorConfig,
     RunningEmulator,
+    Variants,
     load_catalogue,
     run_emulator,
 )
@@ -30,7 +31,6 @@ from airflow_provider_alteryx.emulator.variants import (
     ScheduleIteration,
     ScheduleTimes,
     ScheduleZones,
-    Variants,
 )
 from airflow_provider_alteryx.emulator.views import timespan
 from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator
