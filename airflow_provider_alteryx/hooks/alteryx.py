@@ -19,6 +19,7 @@ from airflow_provider_alteryx import __version__
 from airflow_provider_alteryx.constants import ApiFamily
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
 from airflow_provider_alteryx.get_provider_info import CONNECTION_FIELDS, UI_FIELD_BEHAVIOUR
+from airflow_provider_alteryx.hooks.answers import BodyReader, read_answer
 from airflow_provider_alteryx.hooks.api import CAPABILITIES, AlteryxApi, JobProgress, PollSchedule
 from airflow_provider_alteryx.hooks.auth import TOKENS, Token, oauth1_headers, token_cache_key, token_call
 from airflow_provider_alteryx.hooks.config import ServerConfig, pool_size_of
@@ -26,17 +27,10 @@ from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.failures import connection_failure
 from airflow_provider_alteryx.hooks.jobs import JobRequest, Questions
 from airflow_provider_alteryx.hooks.retry import RetryPolicy
-from airflow_provider_alteryx.hooks.steps import (
-    ApiCall,
-    BodyReader,
-    Log,
-    Operation,
-    Sleep,
-    drive,
-    read_answer,
-)
+from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep, drive
 from airflow_provider_alteryx.hooks.watcher import job_watcher, stop_job_watchers
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow, JobMessage
+from airflow_provider_alteryx.utils.log import Log
 from airflow_provider_alteryx.utils.scrub import register_secret, scrub
 from airflow_provider_alteryx.utils.storage import whole_file
 from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, optional_seconds, seconds

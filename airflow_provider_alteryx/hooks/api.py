@@ -15,7 +15,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 from airflow_provider_alteryx.constants import ApiFamily, CallKind, Received
@@ -31,6 +31,7 @@ from airflow_provider_alteryx.exceptions import (
     AlteryxProtocolError,
     AlteryxUnsupportedError,
 )
+from airflow_provider_alteryx.hooks.answers import unusable
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.creation import (
     CLAIM_POLL_SECONDS,
@@ -44,8 +45,10 @@ from airflow_provider_alteryx.hooks.creation import (
 )
 from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.hooks.retry import RetryPolicy, with_retries
-from airflow_provider_alteryx.hooks.steps import ApiCall, Log, Operation, Sleep, unusable
+from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
+from airflow_provider_alteryx.utils.clock import SYSTEM_CLOCK, Clock
+from airflow_provider_alteryx.utils.log import Log
 from airflow_provider_alteryx.utils.validation import server_id
 
 T = TypeVar("T")
@@ -56,28 +59,6 @@ RECENT_JOBS = 100
 UNKNOWN_STATUS_LIMIT = 30
 # A still-running job is logged at most this often: at 5,000 long waits, 17 lines/s instead of 83 at once a minute.
 PROGRESS_EVERY_SECONDS = 300.0
-
-
-class Clock(Protocol):
-    """Where the core reads time; tests step a fake one instead of sleeping."""
-
-    def time(self) -> float: ...  # wall clock, for deadlines that travel between processes
-    def monotonic(self) -> float: ...  # for durations within this process
-
-
-class SystemClock:
-    """The real clocks."""
-
-    @staticmethod
-    def time() -> float:
-        return time.time()
-
-    @staticmethod
-    def monotonic() -> float:
-        return time.monotonic()
-
-
-SYSTEM_CLOCK = SystemClock()
 
 
 class Capabilities:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from airflow_provider_alteryx.constants import ApiFamily, CallKind
+from airflow_provider_alteryx.hooks.answers import unusable_answer
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.steps import ApiCall
 from airflow_provider_alteryx.utils.scrub import register_secret
@@ -90,14 +91,19 @@ class Token:
             lifetime = float(parsed.get("expires_in") or DEFAULT_TOKEN_LIFETIME_SECONDS)
             value = str(parsed["access_token"])
         except (OAuth2Error, KeyError, TypeError, ValueError, UnicodeDecodeError) as problem:
-            raise call.unusable(
-                "a JSON token answer with access_token and expires_in", type(problem).__name__, body=body
+            raise unusable_answer(
+                call,
+                "a JSON token answer with access_token and expires_in",
+                type(problem).__name__,
+                body=body,
             ) from None
         if not lifetime > 0:
-            raise call.unusable("a positive expires_in", f"expires_in {lifetime:g}", body=body)
+            raise unusable_answer(call, "a positive expires_in", f"expires_in {lifetime:g}", body=body)
         if not _BEARER_TOKEN.fullmatch(value):
             # It goes into an Authorization header: a line break there would add headers of the Server's choosing.
-            raise call.unusable("an access_token of RFC 6750 token characters", "other characters", body=body)
+            raise unusable_answer(
+                call, "an access_token of RFC 6750 token characters", "other characters", body=body
+            )
         register_secret(value)
         now = time.monotonic() if now is None else now
         lead = min(MAX_REFRESH_LEAD_SECONDS, lifetime * REFRESH_SHARE)

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from airflow_provider_alteryx.constants import CallKind, Received
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
-from airflow_provider_alteryx.hooks.steps import ApiCall, Log, Operation, Sleep
+from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
+from airflow_provider_alteryx.utils.log import Log
 from airflow_provider_alteryx.utils.validation import describe, seconds
 
 T = TypeVar("T")

@@ -27,8 +27,8 @@ from airflow_provider_alteryx.exceptions import AlteryxError
 from airflow_provider_alteryx.hooks.api import RECENT_JOBS, JobProgress, PollSchedule
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.retry import is_retryable
-from airflow_provider_alteryx.hooks.steps import Log
 from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.utils.log import Log
 
 if TYPE_CHECKING:
     from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook

@@ -6,8 +6,8 @@ from typing import Any
 
 from airflow_provider_alteryx.constants import Disposition, EventStatus
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxJobError, AlteryxJobTimeoutError
-from airflow_provider_alteryx.hooks.steps import Log
 from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.utils.log import Log
 
 
 def event_status(job: AlteryxJob, *, fail_on_warning: bool) -> EventStatus:
