@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The Airflow connection every operator, sensor, trigger and hook uses unless told otherwise.
+DEFAULT_CONN_ID = "alteryx_default"
+
 
 class ApiFamily(StrEnum):
     """Which of the Server's APIs a request goes to; errors are explained from this, not guessed from URLs."""

@@ -26,7 +26,8 @@ from pathlib import Path
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 
 from airflow_provider_alteryx.emulator import RunningEmulator
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
 
 WORKFLOW = "00000000000000000000c001"
@@ -104,7 +105,7 @@ async def wait_all(outcome: Outcome) -> None:
     try:
         await asyncio.gather(*(wait(job_id) for job_id in outcome.created.values()))
     finally:
-        await close_async_sessions()
+        await TRANSPORT.aclose()
 
 
 def report(

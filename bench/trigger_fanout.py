@@ -20,8 +20,8 @@ from pathlib import Path
 import aiohttp
 
 from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, load_catalogue, run_emulator
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
-from airflow_provider_alteryx.hooks.auth import TOKENS
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
 
 QUICK = "6a1f0c2b3d4e5f60718293a4"  # Extract orders: 2 s, scaled by --time-scale
@@ -35,7 +35,7 @@ async def provider(job_ids: list[str], poll: float) -> None:
     try:
         await asyncio.gather(*(wait(job_id) for job_id in job_ids))
     finally:
-        await close_async_sessions()
+        await TRANSPORT.aclose()
 
 
 async def naive(emulator: RunningEmulator, job_ids: list[str], poll: float) -> None:
@@ -78,7 +78,7 @@ def main() -> int:
         os.environ["AIRFLOW_CONN_ALTERYX_DEFAULT"] = emulator.connection()
         for name in ("provider", "naive"):
             job_ids = start_jobs(emulator, args.jobs)
-            TOKENS.clear()  # the provider path starts cold too: its one token request counts
+            TRANSPORT.tokens.clear()  # the provider path starts cold too: its one token request counts
             tokens_before, started, cpu = (
                 emulator.info()["tokensIssued"],
                 time.monotonic(),

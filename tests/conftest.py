@@ -72,15 +72,12 @@ def emulator(start_emulator: StartEmulator) -> RunningEmulator:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_caches() -> Iterator[None]:
-    from airflow_provider_alteryx.hooks.api import CAPABILITIES
-    from airflow_provider_alteryx.hooks.auth import TOKENS
-    from airflow_provider_alteryx.hooks.creation import LEDGER
+def _fresh_process_state() -> Iterator[None]:
+    """Every test starts as a fresh process would: no token, capability, creation record, session or mark."""
+    from airflow_provider_alteryx.hooks.transport import TRANSPORT
 
     yield
-    TOKENS.clear()
-    CAPABILITIES.clear()
-    LEDGER.clear()
+    TRANSPORT.reset()
 
 
 UseConnection = Callable[..., None]

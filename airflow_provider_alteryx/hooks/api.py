@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
-import zlib
 from collections.abc import Callable, Sequence
 from typing import IO, Any, TypeVar
 from urllib.parse import quote
@@ -28,7 +26,6 @@ from airflow_provider_alteryx.exceptions import (
     AlteryxInputError,
     AlteryxJobTimeoutError,
     AlteryxNotFoundError,
-    AlteryxProtocolError,
     AlteryxUnsupportedError,
 )
 from airflow_provider_alteryx.hooks.answers import unusable
@@ -36,7 +33,6 @@ from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.creation import (
     CLAIM_POLL_SECONDS,
     CLAIM_WAIT_SECONDS,
-    LEDGER,
     NO_CLAIMS,
     TURN_POLL_SECONDS,
     Claims,
@@ -44,10 +40,11 @@ from airflow_provider_alteryx.hooks.creation import (
     attribute,
 )
 from airflow_provider_alteryx.hooks.jobs import JobRequest
+from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule
 from airflow_provider_alteryx.hooks.retry import RetryPolicy, with_retries
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
-from airflow_provider_alteryx.utils.clock import SYSTEM_CLOCK, Clock
+from airflow_provider_alteryx.utils.clock import Clock
 from airflow_provider_alteryx.utils.log import Log
 from airflow_provider_alteryx.utils.validation import server_id
 
@@ -55,10 +52,6 @@ T = TypeVar("T")
 
 # How many of a workflow's newest jobs to compare when checking whether a lost job creation went through.
 RECENT_JOBS = 100
-# Reads in a row that a job may show a status the provider does not know before the wait gives up.
-UNKNOWN_STATUS_LIMIT = 30
-# A still-running job is logged at most this often: at 5,000 long waits, 17 lines/s instead of 83 at once a minute.
-PROGRESS_EVERY_SECONDS = 300.0
 
 
 class Capabilities:
@@ -81,18 +74,18 @@ class Capabilities:
             self._without_v3.clear()
 
 
-CAPABILITIES = Capabilities()
-
-
 class AlteryxApi:
     """The Server's operations as I/O-free generators, for the API generation ``config`` selects.
 
     OAuth 1.0a uses the legacy ``/gallery/api/v1`` API. OAuth 2.0 uses V3 and falls back to
     ``/webapi/v1`` on Servers without V3 jobs (2022.1 and older), remembering that per process.
 
-    :param clock: where time is read (deadlines, retry budgets); a fake one in stepped tests.
-    :param capabilities: what Servers are known to lack; process-wide by default.
-    :param ledger: this process's job creations, per Server and workflow; process-wide by default.
+    The transport builds it (:meth:`~airflow_provider_alteryx.hooks.transport.Transport.api`) with what the
+    process knows; stepped tests build it with fakes.
+
+    :param clock: where time is read (deadlines, retry budgets, poll schedules).
+    :param capabilities: what Servers are known to lack.
+    :param ledger: the job creations of this process, per Server and workflow.
     """
 
     def __init__(
@@ -101,9 +94,9 @@ class AlteryxApi:
         retry_policy: RetryPolicy,
         log: Log,
         *,
-        clock: Clock = SYSTEM_CLOCK,
-        capabilities: Capabilities = CAPABILITIES,
-        ledger: CreationLedger = LEDGER,
+        clock: Clock,
+        capabilities: Capabilities,
+        ledger: CreationLedger,
     ) -> None:
         self.config = config
         self.retry_policy = retry_policy
@@ -134,6 +127,13 @@ class AlteryxApi:
             if self.legacy
             else self._webapi_call(ApiFamily.V1, method, path, **kwargs)
         )
+
+    @property
+    def family_in_use(self) -> ApiFamily:
+        """The API generation jobs go to on this connection (legacy, Web API v1 or v3), as far as this process knows."""
+        if self.legacy:
+            return ApiFamily.LEGACY
+        return ApiFamily.V3 if self.capabilities.has_v3(self.config.capability_key) else ApiFamily.V1
 
     def job_url(self, job_id: str) -> str:
         """The job's REST resource."""
@@ -509,8 +509,8 @@ class AlteryxApi:
         :return: the finished job, read in full (disposition, messages, outputs).
         :raises AlteryxJobTimeoutError: the job was still unfinished at ``deadline``; it carries the job.
         """
-        schedule = schedule or PollSchedule(poll_interval, job_id)
-        progress = progress or JobProgress(job_id, log, schedule.clock)
+        schedule = schedule or PollSchedule(poll_interval, job_id, self.clock)
+        progress = progress or JobProgress(job_id, log, self.clock)
         ends = schedule.deadline(deadline)
         while True:
             pause = schedule.pause(until=ends)
@@ -561,127 +561,6 @@ class AlteryxApi:
             raise AlteryxUnsupportedError(
                 f"{unsupported}; {self.config.base_url} answered 404 to GET /v3/schedules."
             ) from None
-
-
-class PollSchedule:
-    """When to poll: on a fixed grid ``start + offset + k * interval`` of a monotonic clock.
-
-    A grid, rather than sleeping the interval after each answer, keeps the period exact however long
-    answers take. The offset, spread over the interval by a stable hash of ``key`` (the job id), keeps
-    triggers deferred at the same moment from polling in lockstep. A slot missed entirely (an answer
-    slower than the interval) is skipped rather than made up in a burst.
-
-    :param interval: seconds between polls.
-    :param key: what the offset is drawn from; the same key always gets the same offset.
-    :param clock: a monotonic clock; tests inject a fake one.
-    :param offset: seconds to the first slot, instead of the one drawn from ``key``.
-    """
-
-    def __init__(
-        self,
-        interval: float,
-        key: str,
-        clock: Callable[[], float] = time.monotonic,
-        offset: float | None = None,
-    ) -> None:
-        self.interval = interval
-        self.clock = clock
-        self.due = clock() + (spread(key, interval) if offset is None else offset)
-
-    def deadline(self, wall_deadline: float | None) -> float | None:
-        """A wall-clock deadline (``time.time()``) on this schedule's clock."""
-        return None if wall_deadline is None else self.clock() + (wall_deadline - time.time())
-
-    def pause(self, until: float | None = None) -> float:
-        """Seconds to wait for the next slot (0 when it is already due), which this consumes.
-
-        :param until: a time on :attr:`clock` the pause must not reach past (a deadline).
-        """
-        now = self.clock()
-        if now > self.due + self.interval:
-            self.due += (now - self.due) // self.interval * self.interval
-        due, self.due = self.due, self.due + self.interval
-        if until is not None:
-            due = min(due, until)
-        return max(0.0, due - now)
-
-
-def spread(key: str, interval: float) -> float:
-    """A stable offset in ``[0, interval)`` for ``key``: the same job polls at the same phase in any process."""
-    return zlib.crc32(key.encode()) / 2**32 * interval
-
-
-class JobProgress:
-    """Logs what a person watching a job wants to know, in a bounded number of lines.
-
-    One line per status change, one when the job finishes, and a heartbeat at most every
-    :data:`PROGRESS_EVERY_SECONDS` while nothing changes; the status found first is not a change and
-    goes unlogged (the change from it names it). Thousands of waits in one triggerer thus log about
-    one line per job, plus a few per second for the long ones.
-    """
-
-    def __init__(self, job_id: str, log: Log, clock: Callable[[], float] = time.monotonic) -> None:
-        self.job_id = job_id
-        self.log = log
-        self.clock = clock
-        self.started = self.since = self.last_log = clock()
-        self.status: str | None = None
-        self.unknown_polls = 0
-
-    def elapsed(self, since: float | None = None) -> str:
-        return _duration(self.clock() - (self.started if since is None else since))
-
-    def saw(self, job: AlteryxJob) -> None:
-        """Note the job's status as last read; logs only a change, the end, or a due heartbeat.
-
-        :raises AlteryxProtocolError: the job showed a status the provider does not know for more than
-            :data:`UNKNOWN_STATUS_LIMIT` reads in a row (a wait without a timeout would never end).
-        """
-        self._check_known(job)
-        moment = self.clock()
-        if job.is_terminal:
-            self.log.info("Alteryx job %s finished: %s, after %s", self.job_id, job.outcome, self.elapsed())
-        elif job.status != self.status:
-            if self.status is not None:
-                self.log.info(
-                    "Alteryx job %s was %s for %s, now %s",
-                    self.job_id,
-                    self.status,
-                    self.elapsed(self.since),
-                    job.status,
-                )
-            self.last_log = moment
-        elif moment - self.last_log >= PROGRESS_EVERY_SECONDS:
-            self.log.info(
-                "Alteryx job %s still %s after %s", self.job_id, job.status, self.elapsed(self.since)
-            )
-            self.last_log = moment
-        if job.status != self.status:
-            self.status, self.since = job.status, moment
-
-    def _check_known(self, job: AlteryxJob) -> None:
-        if job.status_known:
-            self.unknown_polls = 0
-            return
-        self.unknown_polls += 1
-        if self.unknown_polls == 1:
-            self.log.warning(
-                "Alteryx job %s has status %r, which this provider does not know; treating it as unfinished for at most %d reads",
-                self.job_id,
-                job.status,
-                UNKNOWN_STATUS_LIMIT,
-            )
-        if self.unknown_polls > UNKNOWN_STATUS_LIMIT:
-            raise AlteryxProtocolError(
-                f"Alteryx job {self.job_id} kept the status {job.status!r}, which this provider does not know, for {self.unknown_polls} reads in a row; "
-                "it cannot tell whether the job will finish. Check the job on the Server, and report the status so the provider can learn it."
-            )
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
 def _items(data: Any) -> list[Any]:

@@ -225,6 +225,3 @@ class TokenCache:
 
     def clear(self) -> None:
         self._tokens.clear()
-
-
-TOKENS = TokenCache()

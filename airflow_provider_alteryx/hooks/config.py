@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_alteryx.constants import AuthType
 from airflow_provider_alteryx.exceptions import AlteryxInputError
+from airflow_provider_alteryx.utils.scrub import register_secret
 from airflow_provider_alteryx.utils.validation import seconds
 
 # Connections one triggerer (one event loop) keeps open to one Server. Little's law sizes it: requests in
@@ -85,6 +86,22 @@ class ServerConfig:
             scheme_assumed=scheme_assumed,
             pool_size=_pool_size(extra.get("pool_size"), bad),
         )
+
+    @classmethod
+    def from_airflow(cls, conn_id: str, conn: Any, extra: Mapping[str, Any]) -> ServerConfig:
+        """:meth:`from_connection` for an Airflow connection object, its secret registered to be masked in logs
+        and scrubbed from errors.
+
+        :raises AlteryxInputError: a field that cannot work.
+        """
+        from airflow.providers.common.compat.sdk import mask_secret
+
+        config = cls.from_connection(
+            conn_id, host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
+        )
+        mask_secret(config.api_secret)
+        register_secret(config.api_secret)
+        return config
 
     @property
     def legacy(self) -> bool:

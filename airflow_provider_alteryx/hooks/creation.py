@@ -162,9 +162,6 @@ class CreationLedger:
             self._locks.clear()
 
 
-LEDGER = CreationLedger()
-
-
 def attribute(
     candidates: Sequence[str], taken: set[str], contested: set[str]
 ) -> tuple[str | None, list[str]]:

@@ -12,26 +12,27 @@ over its whole life, plus the lists.
 A wait falls back to reading its job on its own schedule where the list cannot show it: the job
 names no workflow (legacy ``appId: null``), it is not on the newest page, or the list is refused
 (permissions) or fails.
+
+The watcher needs no hook: the transport gives it a way to list a workflow's jobs (whose retries and
+log are the feed's own), and each wait brings its :class:`WaitReads`, its own retry policy and log.
+Waits with different retry policies follow different feeds, so a feed's retries are those of every
+wait it serves.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from airflow_provider_alteryx.exceptions import AlteryxError
-from airflow_provider_alteryx.hooks.api import RECENT_JOBS, JobProgress, PollSchedule
-from airflow_provider_alteryx.hooks.config import ServerConfig
-from airflow_provider_alteryx.hooks.retry import is_retryable
+from airflow_provider_alteryx.hooks.api import RECENT_JOBS
+from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule
+from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.utils.clock import Clock
 from airflow_provider_alteryx.utils.log import Log
-
-if TYPE_CHECKING:
-    from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 
 # The list asks for at least the watched jobs plus this many, so jobs created meanwhile do not push watched ones off the page.
 PAGE_MARGIN = RECENT_JOBS
@@ -51,38 +52,65 @@ FIRST_PAGE = 10 * RECENT_JOBS
 MAX_PAGE = 10_000
 
 
+# Lists a workflow's newest jobs: (retry policy, workflow id, how many) -> the jobs, newest first.
+ListJobs = Callable[[RetryPolicy, str, int], Awaitable[list[AlteryxJob]]]
+
+
+class WaitReads(Protocol):
+    """How one wait reads the Server: its retry policy and its log, which stay its own."""
+
+    policy: RetryPolicy
+    log: Log
+
+    async def get_job(self, job_id: str) -> AlteryxJob: ...
+
+    async def poll_job(
+        self,
+        job_id: str,
+        *,
+        poll_interval: float,
+        deadline: float | None,
+        schedule: PollSchedule,
+        progress: JobProgress,
+    ) -> AlteryxJob: ...
+
+
 class _Watch:
     """One wait for one job: the job as last seen, and an event set when that changes or the wait must fall back."""
 
-    __slots__ = ("changed", "fallen_back", "job")
+    __slots__ = ("changed", "fallen_back", "job", "reason")
 
     def __init__(self, job: AlteryxJob) -> None:
         self.job = job
         self.changed = asyncio.Event()
         self.fallen_back = False
+        self.reason = ""
 
     def update(self, job: AlteryxJob) -> None:
         self.job = job
         self.changed.set()
 
-    def fall_back(self) -> None:
+    def fall_back(self, reason: str) -> None:
         self.fallen_back = True
+        self.reason = reason
         self.changed.set()
 
 
 class WorkflowFeed:
     """Lists one workflow's newest jobs on a fixed schedule (every :meth:`period`) while any wait watches it.
 
-    :param hook: the hook whose async operations list the jobs.
+    :param list_jobs: how the jobs are listed.
+    :param policy: the retry policy of the lists (that of every wait following the feed).
     :param workflow_id: the workflow whose jobs are watched.
     :param interval: seconds between lists.
-    :param clock: a monotonic clock.
+    :param clock: where time is read.
     """
 
     def __init__(
-        self, hook: AlteryxServerHook, workflow_id: str, interval: float, clock: Callable[[], float]
+        self, list_jobs: ListJobs, policy: RetryPolicy, workflow_id: str, interval: float, clock: Clock
     ) -> None:
-        self.hook = hook
+        self.list_jobs = list_jobs
+        self.policy = policy
         self.workflow_id = workflow_id
         self.interval = interval
         self.clock = clock
@@ -91,11 +119,11 @@ class WorkflowFeed:
         # The jobs of the last list, by id: a wait starting on one of them follows it without reading it first.
         self.listed: dict[str, AlteryxJob] = {}
         # Set once the Server refused the list for good (permissions, no such endpoint): later waits read their jobs alone.
-        self.unlistable = False
+        self.unlistable = ""
 
     def add(self, watch: _Watch) -> None:
         if self.unlistable:
-            watch.fall_back()
+            watch.fall_back(self.unlistable)
             return
         self.watches.setdefault(watch.job.id, set()).add(watch)
         if self.task is None or self.task.done():
@@ -140,21 +168,15 @@ class WorkflowFeed:
             try:
                 jobs = await self._list(page)
             except AlteryxError as error:
-                self.unlistable = not is_retryable(error)
-                self.hook.log.warning(
-                    "Cannot list the jobs of Alteryx workflow %s (%s); each job is read on its own instead",
-                    self.workflow_id,
-                    error,
-                )
-                self._fall_back_all()
+                reason = f"the jobs of Alteryx workflow {self.workflow_id} cannot be listed ({error})"
+                self.unlistable = "" if error.retryable else reason
+                self._fall_back_all(reason)
                 return False
-            except Exception:
+            except Exception as error:
                 # A bug here must not leave every wait on this workflow hanging: they go on alone.
-                self.hook.log.exception(
-                    "Watching the jobs of Alteryx workflow %s failed; each job is read on its own instead",
-                    self.workflow_id,
+                self._fall_back_all(
+                    f"watching the jobs of Alteryx workflow {self.workflow_id} failed ({error!r})"
                 )
-                self._fall_back_all()
                 return False
             for woken, wake in enumerate(self.dispatch(jobs), 1):
                 wake()
@@ -166,7 +188,7 @@ class WorkflowFeed:
         """The workflow's newest jobs, on a page that shows every watched job if the Server can list them."""
         page = min(MAX_PAGE, max(page, len(self.watches) + PAGE_MARGIN))
         while True:
-            jobs = await self.hook.alist_workflow_jobs(self.workflow_id, limit=page)
+            jobs = await self.list_jobs(self.policy, self.workflow_id, page)
             # A page shorter than asked is all the Server lists: watched jobs missing from it are not listable.
             if len(jobs) < page or page >= MAX_PAGE or self.watches.keys() <= {job.id for job in jobs}:
                 return jobs
@@ -175,93 +197,89 @@ class WorkflowFeed:
     def dispatch(self, jobs: list[AlteryxJob]) -> list[Callable[[], None]]:
         """How to wake the waits whose job changed status in this list, and those whose job it does not show."""
         self.listed = listed = {job.id: job for job in jobs}
+        missing = f"the newest {len(jobs)} jobs of Alteryx workflow {self.workflow_id} do not include it"
         wakes: list[Callable[[], None]] = []
         for job_id, watches in self.watches.items():
             job = listed.get(job_id)
             if job is None:
-                wakes += [watch.fall_back for watch in watches]
+                wakes += [partial(watch.fall_back, missing) for watch in watches]
             else:
                 wakes += [partial(watch.update, job) for watch in watches if job.status != watch.job.status]
         return wakes
 
-    def _fall_back_all(self) -> None:
+    def _fall_back_all(self, reason: str) -> None:
         for watches in self.watches.values():
             for watch in watches:
-                watch.fall_back()
+                watch.fall_back(reason)
 
     def stop(self) -> None:
         """Stop listing; the waits in progress go on reading their jobs alone."""
         if self.task is not None:
             self.task.cancel()
-        self._fall_back_all()
+        self._fall_back_all("the watcher stopped")
 
 
 class JobWatcher:
     """Every wait for jobs of one Server on one event loop; see the module docstring.
 
-    :param clock: a monotonic clock.
+    :param list_jobs: how a feed lists a workflow's jobs.
+    :param clock: where time is read.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, list_jobs: ListJobs, clock: Clock) -> None:
+        self.list_jobs = list_jobs
         self.clock = clock
-        self.feeds: dict[tuple[str, float], WorkflowFeed] = {}
+        self.feeds: dict[tuple[str, float, RetryPolicy], WorkflowFeed] = {}
 
     async def wait(
-        self, hook: AlteryxServerHook, job_id: str, *, poll_interval: float, deadline: float | None, log: Log
+        self, reads: WaitReads, job_id: str, *, poll_interval: float, deadline: float | None
     ) -> AlteryxJob:
         """Wait until the job finishes and return it read in full.
 
         At the job's slot of the interval, the wait joins its workflow's feed: through the feed's last
         list if that showed the job, else after reading the job (which names its workflow).
 
+        :param reads: how this wait reads the Server, and where it logs.
         :param deadline: a wall-clock time (``time.time()``) after which the job is read once more and
             :class:`~airflow_provider_alteryx.exceptions.AlteryxJobTimeoutError` raised if it is still unfinished.
         :return: the finished job, with disposition, messages and outputs.
         """
         schedule = PollSchedule(poll_interval, job_id, self.clock)
-        progress = JobProgress(job_id, log, self.clock)
+        progress = JobProgress(job_id, reads.log, self.clock)
         ends = schedule.deadline(deadline)
         await asyncio.sleep(schedule.pause(until=ends))
-        feed, job = self._listed(job_id, poll_interval)
+        feed, job = self._listed(job_id, poll_interval, reads.policy)
         if feed is None or job is None or job.is_terminal:
             # Not listed by a feed yet: read it, which names its workflow (unless the Server leaves appId null).
-            job = await hook.aget_job(job_id)
+            job = await reads.get_job(job_id)
             feed = (
                 None
                 if job.is_terminal or job.workflow_id is None
-                else self._feed(hook, job.workflow_id, poll_interval)
+                else self._feed(reads, job.workflow_id, poll_interval)
             )
         progress.saw(job)
         if job.is_terminal:
             return job
         if feed is not None:
-            finished = await self._follow(hook, feed, job, progress, ends)
+            finished = await self._follow(reads, feed, job, progress, ends)
             if finished is not None:
                 return finished
-        return await hook.apoll_job(
-            job_id,
-            poll_interval=poll_interval,
-            deadline=deadline,
-            log=log,
-            schedule=schedule,
-            progress=progress,
+        return await reads.poll_job(
+            job_id, poll_interval=poll_interval, deadline=deadline, schedule=schedule, progress=progress
         )
 
-    def _listed(self, job_id: str, interval: float) -> tuple[WorkflowFeed | None, AlteryxJob | None]:
-        """The running feed (of this interval) whose last list showed the job, and the job as listed."""
-        for (_, feed_interval), feed in self.feeds.items():
+    def _listed(
+        self, job_id: str, interval: float, policy: RetryPolicy
+    ) -> tuple[WorkflowFeed | None, AlteryxJob | None]:
+        """The running feed (of this interval and policy) whose last list showed the job, and the job as listed."""
+        for (_, feed_interval, feed_policy), feed in self.feeds.items():
             job = feed.listed.get(job_id)
-            if job is not None and feed_interval == interval and feed.running:
+            if job is not None and (feed_interval, feed_policy) == (interval, policy) and feed.running:
                 return feed, job
         return None, None
 
     async def _follow(
-        self,
-        hook: AlteryxServerHook,
-        feed: WorkflowFeed,
-        job: AlteryxJob,
-        progress: JobProgress,
-        ends: float | None,
+        self, reads: WaitReads, feed: WorkflowFeed, job: AlteryxJob, progress: JobProgress, ends: float | None
     ) -> AlteryxJob | None:
         """Follow the job through its workflow's feed; None when it must be read on its own (or the deadline came)."""
         watch = _Watch(job)
@@ -270,23 +288,26 @@ class JobWatcher:
             while True:
                 if ends is None:
                     await watch.changed.wait()
-                elif not await _wait_until(watch.changed, ends - self.clock()):
+                elif not await _wait_until(watch.changed, ends - self.clock.monotonic()):
                     return None
                 watch.changed.clear()
                 if watch.fallen_back:
+                    reads.log.warning("Alteryx job %s is read on its own: %s", job.id, watch.reason)
                     return None
-                seen = await hook.aget_job(job.id) if watch.job.is_terminal else watch.job
+                seen = await reads.get_job(job.id) if watch.job.is_terminal else watch.job
                 progress.saw(seen)
                 if seen.is_terminal:
                     return seen
         finally:
             feed.remove(watch)
 
-    def _feed(self, hook: AlteryxServerHook, workflow_id: str, interval: float) -> WorkflowFeed:
-        key = (workflow_id, interval)
+    def _feed(self, reads: WaitReads, workflow_id: str, interval: float) -> WorkflowFeed:
+        key = (workflow_id, interval, reads.policy)
         feed = self.feeds.get(key)
         if feed is None:
-            feed = self.feeds[key] = WorkflowFeed(hook, workflow_id, interval, self.clock)
+            feed = self.feeds[key] = WorkflowFeed(
+                self.list_jobs, reads.policy, workflow_id, interval, self.clock
+            )
         return feed
 
     def stop(self) -> None:
@@ -304,23 +325,3 @@ async def _wait_until(event: asyncio.Event, seconds: float) -> bool:
         except TimeoutError:
             pass
     return event.is_set()
-
-
-_WATCHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ServerConfig, JobWatcher]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def job_watcher(config: ServerConfig) -> JobWatcher:
-    """The running event loop's watcher for the Server (and credentials) ``config`` describes."""
-    watchers = _WATCHERS.setdefault(asyncio.get_running_loop(), {})
-    watcher = watchers.get(config)
-    if watcher is None:
-        watcher = watchers[config] = JobWatcher()
-    return watcher
-
-
-def stop_job_watchers() -> None:
-    """Stop the running event loop's feeds (for tests and orderly shutdowns); waits in progress go on reading their jobs alone."""
-    for watcher in _WATCHERS.pop(asyncio.get_running_loop(), {}).values():
-        watcher.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -10,27 +9,30 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
 
-from airflow_provider_alteryx.constants import StateKey, XComKey
+from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, StateKey, XComKey
 from airflow_provider_alteryx.exceptions import (
     AlteryxAmbiguousJobError,
     AlteryxError,
     AlteryxInputError,
     AlteryxJobTimeoutError,
 )
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, check_hook_params
-from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.jobs import JobRequest, parse_priority
-from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.utils import storage
-from airflow_provider_alteryx.utils.claims import TaskInstanceClaims
-from airflow_provider_alteryx.utils.outcome import cancel_outcome, check_outcome, job_from_event
+from airflow_provider_alteryx.hooks.params import check_hook_params
 from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, optional_seconds, seconds
 
+# A DAG file that builds this operator imports only the above: the hook, the transport and what judges a
+# finished job are imported where a task runs (parsing a DAG costs none of them).
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context, TaskInstanceKey
 
-# Cancels started by on_kill, by job id: a second kill signal waits for the first cancel instead of sending another.
-_KILL_CANCELS: dict[str, threading.Thread] = {}
+    from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+    from airflow_provider_alteryx.hooks.creation import Claims
+    from airflow_provider_alteryx.models import AlteryxJob
+
+# How long on_kill waits for its cancel. Airflow 3's supervisor sends SIGKILL 5 s after the SIGTERM that runs
+# on_kill (supervisor.kill's escalation delay), so a longer wait would only be cut short; the cancel request
+# itself goes out first, within this time.
+CANCEL_ON_KILL_SECONDS = 4.0
 
 
 class AlteryxWorkflowLink(BaseOperatorLink):
@@ -96,7 +98,7 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         priority: str | None = None,
         worker_tag: str | None = None,
         credential_id: str | None = None,
-        alteryx_conn_id: str = AlteryxServerHook.default_conn_name,
+        alteryx_conn_id: str = DEFAULT_CONN_ID,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 10.0,
@@ -134,6 +136,8 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> AlteryxServerHook:
+        from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+
         return AlteryxServerHook(self.alteryx_conn_id, **self.hook_params)
 
     def execute(self, context: Context) -> str:
@@ -262,14 +266,7 @@ class AlteryxRunWorkflowOperator(BaseOperator):
     def _submit(self, context: Context, request: JobRequest) -> AlteryxJob:
         store = context.get("task_state_store")
         try:
-            job = self.hook.run_workflow(
-                request.workflow_id,
-                list(request.answers),
-                request.priority,
-                request.worker_tag,
-                request.credential_id,
-                claims=self._claims(context),
-            )
+            job = self.hook.create_job(request, claims=self._claims(context))
         except AlteryxAmbiguousJobError as ambiguous:
             if store is not None:  # the retry examines these again instead of creating another job
                 store.set(StateKey.JOB_CANDIDATES, list(ambiguous.candidates))
@@ -281,6 +278,9 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 
     def _claims(self, context: Context) -> Claims:
         """Other Alteryx tasks of this DAG run, whose jobs a lost creation must never be attributed to (Airflow 3)."""
+        from airflow_provider_alteryx.hooks.creation import NO_CLAIMS
+        from airflow_provider_alteryx.operators.claims import TaskInstanceClaims
+
         if context.get("task_state_store") is None or self.dag is None:
             return NO_CLAIMS
         task_ids = [task.task_id for task in self.dag.tasks if _creates_jobs(task)]
@@ -288,9 +288,13 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after :class:`AlteryxJobTrigger` fired: validate its event and judge the job."""
+        from airflow_provider_alteryx.outcome import job_from_event
+
         return self._finish(context, job_from_event(event))
 
     def _finish(self, context: Context, job: AlteryxJob) -> str:
+        from airflow_provider_alteryx.outcome import check_outcome
+
         ti = context["ti"]
         ti.xcom_push(key=XComKey.JOB, value=job.to_dict())
         check_outcome(self.log, job, fail_on_warning=self.fail_on_warning)
@@ -306,7 +310,7 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         their names under the Server's namespace."""
         if self._finished is None:
             return None
-        from airflow_provider_alteryx.utils.lineage import operator_lineage
+        from airflow_provider_alteryx.operators.lineage import operator_lineage
 
         job, saved = self._finished
         return operator_lineage(
@@ -328,7 +332,9 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 
     def _download_outputs(self, job: AlteryxJob) -> list[str]:
         """Save every output in ``<output_dir>/<job id>/`` (the names made safe first, so all or none are saved)."""
-        locations = storage.output_locations(self.output_dir or ".", job)
+        from airflow_provider_alteryx.hooks.downloads import output_locations
+
+        locations = output_locations(self.output_dir or ".", job)
         saved = [
             self.hook.download_job_output(job.id, output.id, output.formats[0], location)
             for output, location in locations
@@ -337,6 +343,8 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         return saved
 
     def _cancel(self, job_id: str) -> str:
+        from airflow_provider_alteryx.outcome import cancel_outcome
+
         try:
             job = self.hook.cancel_job(job_id)
         except AlteryxError as error:
@@ -349,37 +357,25 @@ class AlteryxRunWorkflowOperator(BaseOperator):
 
         Airflow calls this from a signal handler that interrupts the task's own work, and may signal
         again; so the cancel runs once, on its own thread, and this waits for it at most
-        ``[triggerer] on_kill_timeout`` seconds.
+        :data:`CANCEL_ON_KILL_SECONDS`.
         """
         if not (self.cancel_on_kill and self.job_id):
             return
-        cancel = _KILL_CANCELS.get(self.job_id)
-        if cancel is None:
-            self.log.info("Task killed: cancelling Alteryx job %s", self.job_id)
-            cancel = _KILL_CANCELS[self.job_id] = threading.Thread(
-                target=self._log_cancel,
-                args=(self.job_id,),
-                name=f"cancel-alteryx-job-{self.job_id}",
-                daemon=True,
-            )
-            cancel.start()
-        from airflow_provider_alteryx.triggers.alteryx import on_kill_timeout
+        from airflow_provider_alteryx.hooks.transport import TRANSPORT
 
-        bound = on_kill_timeout()
-        cancel.join(bound)
+        job_id = self.job_id
+        cancel = TRANSPORT.cancels.in_thread(job_id, lambda: self._cancel_on_kill(job_id))
+        cancel.join(CANCEL_ON_KILL_SECONDS)
         if cancel.is_alive():
             self.log.error(
-                "Cancelling Alteryx job %s did not finish within %s s ([triggerer] on_kill_timeout); cancel it on the Server",
-                self.job_id,
-                bound,
+                "Cancelling Alteryx job %s did not finish within %s s (Airflow kills the task soon after); cancel it on the Server",
+                job_id,
+                CANCEL_ON_KILL_SECONDS,
             )
 
-    def _log_cancel(self, job_id: str) -> None:
-        try:
-            self.log.info("Alteryx job %s was %s", job_id, self._cancel(job_id))
-        finally:
-            # Done: a later kill (a retry's, or in tests) cancels afresh, which is harmless for a finished job.
-            _KILL_CANCELS.pop(job_id, None)
+    def _cancel_on_kill(self, job_id: str) -> None:
+        self.log.info("Task killed: cancelling Alteryx job %s", job_id)
+        self.log.info("Alteryx job %s was %s", job_id, self._cancel(job_id))
 
 
 def _creates_jobs(task: Any) -> bool:

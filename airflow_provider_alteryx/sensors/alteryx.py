@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, BaseSensorOperator, conf
 
-from airflow_provider_alteryx.constants import XComKey
+from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, XComKey
 from airflow_provider_alteryx.exceptions import AlteryxJobTimeoutError
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, check_hook_params
-from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.utils.outcome import check_outcome, job_from_event
+from airflow_provider_alteryx.hooks.params import check_hook_params
 from airflow_provider_alteryx.utils.validation import server_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+    from airflow_provider_alteryx.models import AlteryxJob
 
 
 class AlteryxJobSensor(BaseSensorOperator):
@@ -40,7 +41,7 @@ class AlteryxJobSensor(BaseSensorOperator):
         self,
         *,
         job_id: str,
-        alteryx_conn_id: str = AlteryxServerHook.default_conn_name,
+        alteryx_conn_id: str = DEFAULT_CONN_ID,
         fail_on_warning: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         hook_params: dict[str, Any] | None = None,
@@ -55,6 +56,10 @@ class AlteryxJobSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> AlteryxServerHook:
+        from airflow_provider_alteryx.hooks.alteryx import (
+            AlteryxServerHook,  # when the task runs, not at parsing
+        )
+
         return AlteryxServerHook(self.alteryx_conn_id, **self.hook_params)
 
     def poke(self, context: Context) -> bool:
@@ -92,6 +97,8 @@ class AlteryxJobSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         try:
+            from airflow_provider_alteryx.outcome import job_from_event
+
             job = job_from_event(event)
         except AlteryxJobTimeoutError as timeout:
             raise AirflowSensorTimeout(str(timeout)) from None
@@ -99,5 +106,7 @@ class AlteryxJobSensor(BaseSensorOperator):
 
     def _finish(self, context: Context, job: AlteryxJob) -> str:
         context["ti"].xcom_push(key=XComKey.JOB, value=job.to_dict())
+        from airflow_provider_alteryx.outcome import check_outcome
+
         check_outcome(self.log, job, fail_on_warning=self.fail_on_warning)
         return job.id

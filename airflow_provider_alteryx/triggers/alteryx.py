@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-import weakref
 from collections.abc import AsyncIterator, Coroutine
+from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import conf
@@ -14,11 +12,13 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow.utils.state import TaskInstanceState
 from tenacity import AsyncRetrying, stop_after_attempt, wait_fixed
 
-from airflow_provider_alteryx.constants import EventStatus
+from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, EventStatus
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxJobTimeoutError
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, check_hook_params
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.params import check_hook_params
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.utils.outcome import cancel_outcome, describe_failure, event_status
+from airflow_provider_alteryx.outcome import cancel_outcome, describe_failure, event_status
 from airflow_provider_alteryx.utils.scrub import scrub
 from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, seconds, server_id
 
@@ -34,41 +34,6 @@ try:
 except ImportError:  # Airflow 2
     HAS_TASK_SDK = False
 
-# Triggers on one event loop share one hook per connection, so the connection is looked up (and its secret
-# masked) once for all of them rather than once per trigger: 5,000 lookups cost seconds of the loop. A hook
-# older than this is replaced for new triggers, so edits to the connection reach new waits.
-SHARED_HOOK_SECONDS = 300.0
-_SHARED_HOOKS: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str, str], tuple[float, AlteryxServerHook]]
-] = weakref.WeakKeyDictionary()
-_CONFIG_LOCKS: weakref.WeakKeyDictionary[AlteryxServerHook, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def shared_hook(conn_id: str, hook_params: dict[str, Any]) -> AlteryxServerHook:
-    """The running event loop's hook for ``conn_id`` and ``hook_params`` (a new one outside a loop, or once the shared one is old)."""
-    # The hook's retry policy (10 tries within 300 s) already rides out Server blips of a few minutes.
-    params = dict(hook_params)
-    try:
-        hooks = _SHARED_HOOKS.setdefault(asyncio.get_running_loop(), {})
-    except RuntimeError:
-        return AlteryxServerHook(conn_id, **params)
-    key = (conn_id, json.dumps(params, sort_keys=True))
-    made, hook = hooks.get(key, (0.0, None))
-    if hook is None or time.monotonic() - made > SHARED_HOOK_SECONDS:
-        hook = AlteryxServerHook(conn_id, **params)
-        hooks[key] = (time.monotonic(), hook)
-    return hook
-
-
-async def configure_once(hook: AlteryxServerHook) -> None:
-    """Read the hook's connection once however many triggers start on it at the same moment (the others wait for that read)."""
-    async with _CONFIG_LOCKS.setdefault(hook, asyncio.Lock()):
-        await hook.aconfig()
-
-
-# Kill-time cancels in flight: a strong reference keeps each one running after the trigger's own task ended.
-_CANCELS_IN_FLIGHT: set[asyncio.Task[None]] = set()
-
 
 def on_kill_timeout() -> float:
     """Seconds a cancel on kill may take: Airflow's ``[triggerer] on_kill_timeout``."""
@@ -80,11 +45,10 @@ async def _run_to_completion(work: Coroutine[Any, Any, None], log: Any) -> None:
 
     While removing a trigger, Airflow cancels it again about once a second; left alone, that
     interrupts a cancel sent in ``on_kill`` after about a second and swallows the interruption. The
-    work must bound its own duration: this waits for it however often it is cancelled.
+    work must bound its own duration: this waits for it however often it is cancelled, and the
+    transport keeps it referenced until it ends.
     """
-    task = asyncio.ensure_future(work)
-    _CANCELS_IN_FLIGHT.add(task)
-    task.add_done_callback(_CANCELS_IN_FLIGHT.discard)
+    task = TRANSPORT.cancels.in_task(work)
     interrupted = False
     while not task.done():
         try:
@@ -133,13 +97,13 @@ class AlteryxJobTrigger(BaseTrigger):
         (Airflow 3.3 and later call :meth:`on_kill`).
     :param cancel_on_timeout: cancel the job when the deadline passes.
     :param deadline_reason: which limit set ``deadline`` (e.g. ``execution_timeout of 1:00:00``), for the message.
-    :param hook_params: tuning of the hook (see :func:`~airflow_provider_alteryx.hooks.alteryx.check_hook_params`).
+    :param hook_params: tuning of the hook (see :func:`~airflow_provider_alteryx.hooks.params.check_hook_params`).
     """
 
     def __init__(
         self,
         job_id: str,
-        alteryx_conn_id: str = AlteryxServerHook.default_conn_name,
+        alteryx_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = 10.0,
         deadline: float | None = None,
         fail_on_warning: bool = False,
@@ -175,19 +139,14 @@ class AlteryxJobTrigger(BaseTrigger):
             },
         )
 
-    # Chosen on first use and kept for the trigger's life (its wait and its cancel).
-    _alteryx_hook: AlteryxServerHook | None = None
-
+    @cached_property
     def _hook(self) -> AlteryxServerHook:
-        """The trigger's hook, shared with the other triggers of its connection on this event loop."""
-        if self._alteryx_hook is None:
-            self._alteryx_hook = shared_hook(self.alteryx_conn_id, self.hook_params)
-        return self._alteryx_hook
+        """The trigger's hook, for its wait and its cancel (the connection is read once per event loop for all)."""
+        return AlteryxServerHook(self.alteryx_conn_id, **self.hook_params)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = self._hook()
+        hook = self._hook
         try:
-            await configure_once(hook)
             job = await hook.await_job(
                 self.job_id, poll_interval=self.poll_interval, deadline=self.deadline, log=self.log
             )
@@ -245,7 +204,7 @@ class AlteryxJobTrigger(BaseTrigger):
             async with asyncio.timeout(bound):
                 if not await self._killed_by_user():
                     return
-                _, outcome = await self._cancel(self._hook(), AlteryxJob(id=self.job_id))
+                _, outcome = await self._cancel(self._hook, AlteryxJob(id=self.job_id))
                 self.log.info("Alteryx job %s was %s", self.job_id, outcome)
         except TimeoutError:
             self.log.error(

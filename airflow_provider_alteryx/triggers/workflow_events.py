@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from airflow_provider_alteryx.constants import Disposition
+from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, Disposition
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError, AlteryxProtocolError
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, check_hook_params
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.params import check_hook_params
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.triggers.alteryx import shared_hook
 from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, seconds, server_id
 
 try:
@@ -39,10 +40,6 @@ FIRST_PAGE = 100
 MAX_PAGE = 10_000
 # Where the mark is kept in the asset's state store (Airflow 3.3+), followed by a digest of the trigger's kwargs.
 MARK_KEY_PREFIX = "alteryx_job_mark"
-
-# Marks of triggers that run where Airflow gives them no state store (Airflow 3.0-3.2, or outside an
-# AssetWatcher): kept per process, so a trigger re-created in the same triggerer carries on.
-_PROCESS_MARKS: dict[str, dict[str, Any]] = {}
 
 
 def _moment(text: str, name: str) -> datetime:
@@ -160,14 +157,14 @@ class AlteryxWorkflowJobsTrigger(BaseEventTrigger):
     :param dispositions: report only jobs that ended so (``Success``, ``Warning``, ``Error``,
         ``Cancelled``); None reports every finished job.
     :param poll_interval: seconds between lists of the workflow's jobs.
-    :param hook_params: tuning of the hook (see :func:`~airflow_provider_alteryx.hooks.alteryx.check_hook_params`).
+    :param hook_params: tuning of the hook (see :func:`~airflow_provider_alteryx.hooks.params.check_hook_params`).
     """
 
     def __init__(
         self,
         workflow_id: str,
         since: str,
-        alteryx_conn_id: str = AlteryxServerHook.default_conn_name,
+        alteryx_conn_id: str = DEFAULT_CONN_ID,
         dispositions: Sequence[str] | None = None,
         poll_interval: float = 60.0,
         hook_params: dict[str, Any] | None = None,
@@ -202,7 +199,7 @@ class AlteryxWorkflowJobsTrigger(BaseEventTrigger):
         return f"{MARK_KEY_PREFIX}.{digest}"
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = shared_hook(self.alteryx_conn_id, self.hook_params)
+        hook = AlteryxServerHook(self.alteryx_conn_id, **self.hook_params)
         mark = await self._load_mark()
         self.log.info(
             "Watching the jobs of Alteryx workflow %s created from %s on",
@@ -273,7 +270,9 @@ class AlteryxWorkflowJobsTrigger(BaseEventTrigger):
             except ValueError as several:  # it refuses to choose among several watched assets
                 self.log.warning("%s; this trigger keeps its mark in the triggerer process only", several)
         if self._store is None:
-            data = _PROCESS_MARKS.get(self.mark_key)
+            # Airflow gives no state store (3.0-3.2, or outside an AssetWatcher): the mark is kept in this
+            # process, so a trigger re-created in the same triggerer carries on.
+            data = TRANSPORT.event_marks.get(self.mark_key)
         try:
             return JobMark.from_json(data, since)
         except AlteryxInputError as unreadable:
@@ -288,7 +287,7 @@ class AlteryxWorkflowJobsTrigger(BaseEventTrigger):
         if self._store is not None:
             await self._store.aset(self.mark_key, mark.to_json())
         else:
-            _PROCESS_MARKS[self.mark_key] = mark.to_json()
+            TRANSPORT.event_marks[self.mark_key] = mark.to_json()
 
 
 def _dispositions(dispositions: Sequence[str] | None) -> list[str] | None:

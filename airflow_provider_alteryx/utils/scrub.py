@@ -37,6 +37,12 @@ def register_secret(value: str | None) -> None:
                 _SECRETS.append(value)
 
 
+def forget_secrets() -> None:
+    """Forget every registered value (the transport's reset does, so tests start from nothing)."""
+    with _GUARD:
+        _SECRETS.clear()
+
+
 def scrub(text: str) -> str:
     """``text`` with every registered secret and every secret-named field's value replaced by ``***``."""
     with _GUARD:

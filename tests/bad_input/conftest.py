@@ -19,7 +19,8 @@ import pytest
 
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxError
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
@@ -45,7 +46,7 @@ def _fast_trigger_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     def hook(self: AlteryxJobTrigger) -> AlteryxServerHook:
         return fast_hook(self.alteryx_conn_id)
 
-    monkeypatch.setattr(AlteryxJobTrigger, "_hook", hook)
+    monkeypatch.setattr(AlteryxJobTrigger, "_hook", property(hook))
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +66,7 @@ def trigger_events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
                 f"AlteryxJobTrigger.run() neither fired nor failed within {HANG_GUARD_SECONDS} s: it hangs"
             )
         finally:
-            await close_async_sessions()
+            await TRANSPORT.aclose()
 
     return asyncio.run(collect())
 

@@ -25,8 +25,9 @@ from airflow_provider_alteryx.exceptions import (
 )
 from airflow_provider_alteryx.get_provider_info import CONNECTION_FIELDS, get_provider_info
 from airflow_provider_alteryx.hooks import auth
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.config import ServerConfig
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
 from tests.conftest import (
     QUICK,
@@ -49,7 +50,7 @@ def run_async(coroutine_factory: Callable[[], Any]) -> Any:
         try:
             return await coroutine_factory()
         finally:
-            await close_async_sessions()
+            await TRANSPORT.aclose()
 
     return asyncio.run(body())
 
@@ -157,7 +158,7 @@ class TestTokens:
     ) -> None:
         use_connection(emulator)
         job = fast_hook().run_workflow(QUICK)
-        auth.TOKENS.clear()
+        TRANSPORT.tokens.clear()
         before = emulator.info()["tokensIssued"]
 
         async def many() -> list[AlteryxJob]:
@@ -401,7 +402,7 @@ def test_secrets_tokens_and_signatures_never_reach_logs_or_errors(
         signatures.append(headers["Authorization"].split('oauth_signature="')[1].split('"')[0])
         return headers
 
-    monkeypatch.setattr("airflow_provider_alteryx.hooks.alteryx.oauth1_headers", spy)
+    monkeypatch.setattr("airflow_provider_alteryx.hooks.transport.oauth1_headers", spy)
     texts: list[str] = []
     with caplog.at_level(logging.DEBUG):
         for version, auth_type in [("2021.3", "oauth1"), ("2025.1", "oauth2")]:
@@ -420,7 +421,7 @@ def test_secrets_tokens_and_signatures_never_reach_logs_or_errors(
                     operation(argument)
                 except Exception as error:
                     texts.append(f"{error!r} {error}")
-    tokens = [t.value for t in auth.TOKENS._tokens.values()]
+    tokens = [t.value for t in TRANSPORT.tokens._tokens.values()]
     assert signatures and tokens and len(texts) > 2
     logged = capfd.readouterr()
     assert (

@@ -17,6 +17,7 @@ import requests
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxAmbiguousJobError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.jobs import JobRequest
 from tests.conftest import QUICK, REGIONAL
 from tests.hooks.fault_proxy import FaultProxy, Rule, fault_proxy
 
@@ -133,7 +134,7 @@ def test_a_job_another_caller_claims_does_not_stop_adoption(
         )
     )
     claims = _LateClaims(foreign)
-    job = hook().run_workflow(REGIONAL, {"region": "EMEA"}, claims=claims)
+    job = hook().create_job(JobRequest.build(REGIONAL, {"region": "EMEA"}), claims=claims)
     assert jobs_by_region(emulator) == {"EMEA": job.id, "APAC": foreign[0]}
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_alteryx.emulator import RunningEmulator
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
 from tests.conftest import QUICK, REGIONAL, SLOW, WARNS
 
@@ -20,7 +21,7 @@ def events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
         try:
             return [event.payload async for event in trigger.run()]
         finally:
-            await close_async_sessions()
+            await TRANSPORT.aclose()
 
     return asyncio.run(collect())
 
@@ -122,7 +123,7 @@ def test_on_kill_cancels_the_job_and_is_idempotent(connected_emulator: RunningEm
             await trigger.on_kill()
             await trigger.on_kill()
         finally:
-            await close_async_sessions()
+            await TRANSPORT.aclose()
 
     asyncio.run(kill_twice())
     assert connected_emulator.jobs()[0]["status"] == "Cancelled"
@@ -147,9 +148,8 @@ def test_many_triggers_share_one_token(connected_emulator: RunningEmulator) -> N
     hook = AlteryxServerHook()
     jobs = [hook.run_workflow(QUICK).id for _ in range(5)]
     issued = connected_emulator.info()["tokensIssued"]
-    from airflow_provider_alteryx.hooks.auth import TOKENS
 
-    TOKENS.clear()
+    TRANSPORT.tokens.clear()
 
     async def all_triggers() -> list[Any]:
         try:
@@ -161,7 +161,7 @@ def test_many_triggers_share_one_token(connected_emulator: RunningEmulator) -> N
                 for e in t
             ]
         finally:
-            await close_async_sessions()
+            await TRANSPORT.aclose()
 
     assert [e["status"] for e in asyncio.run(all_triggers())] == ["success"] * 5
     assert connected_emulator.info()["tokensIssued"] == issued + 1

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_alteryx.emulator import RunningEmulator
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.operators import alteryx as operator_module
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.triggers import alteryx as trigger_module
@@ -95,7 +96,7 @@ def removed_by_the_triggerer(trigger: AlteryxJobTrigger, recancel_every: float =
             await asyncio.wait({task}, timeout=recancel_every)
         others = asyncio.all_tasks() - {asyncio.current_task()}
         await asyncio.gather(*others, return_exceptions=True)
-        await close_async_sessions()
+        await TRANSPORT.aclose()
 
     asyncio.run(remove())
 
@@ -182,7 +183,7 @@ def test_the_worker_side_cancel_completes_once_against_a_slow_server(
     connected_emulator.set_faults(latency=SLOW_SERVER)
     first = threading.Thread(target=operator.on_kill)
     first.start()
-    while operator.job_id not in operator_module._KILL_CANCELS:
+    while operator.job_id not in TRANSPORT.cancels._threads:
         time.sleep(0.01)
     operator.on_kill()  # Airflow signals again while the first cancel is on its way: both wait for that one cancel
     first.join()
@@ -191,14 +192,14 @@ def test_the_worker_side_cancel_completes_once_against_a_slow_server(
     assert logged().count("Task killed: cancelling Alteryx job") == 1
 
 
-def test_the_worker_side_cancel_is_bounded_by_on_kill_timeout(
+def test_the_worker_side_cancel_is_bounded_by_its_own_limit(
     connected_emulator: RunningEmulator, logged: Callable[[], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     operator = AlteryxRunWorkflowOperator(task_id="t", workflow_id=SLOW)
     operator.job_id = AlteryxServerHook().run_workflow(SLOW).id
-    monkeypatch.setenv("AIRFLOW__TRIGGERER__ON_KILL_TIMEOUT", "1")
+    monkeypatch.setattr(operator_module, "CANCEL_ON_KILL_SECONDS", 1.0)
     connected_emulator.set_faults(latency=3)
     operator.on_kill()
-    assert "did not finish within 1.0 s ([triggerer] on_kill_timeout)" in logged()
-    for cancel in list(operator_module._KILL_CANCELS.values()):
+    assert "did not finish within 1.0 s (Airflow kills the task soon after)" in logged()
+    for cancel in list(TRANSPORT.cancels._threads.values()):
         cancel.join()  # let it end before the emulator stops

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,17 +14,14 @@ import pytest
 
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxJobTimeoutError
-from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook, close_async_sessions
-from airflow_provider_alteryx.hooks.api import (
-    PROGRESS_EVERY_SECONDS,
-    AlteryxApi,
-    JobProgress,
-    PollSchedule,
-    spread,
-)
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.api import AlteryxApi, Capabilities
 from airflow_provider_alteryx.hooks.config import ServerConfig
+from airflow_provider_alteryx.hooks.creation import CreationLedger
+from airflow_provider_alteryx.hooks.polling import PROGRESS_EVERY_SECONDS, JobProgress, PollSchedule, spread
 from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Sleep
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
 from tests.conftest import MEDIUM
@@ -35,12 +31,15 @@ JOB = "0123456789abcdef01234567"
 
 
 class FakeClock:
-    """A monotonic clock that moves only when told to."""
+    """A clock (both readings) that moves only when told to."""
 
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
 
-    def __call__(self) -> float:
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
         return self.now
 
     def advance(self, seconds: float) -> None:
@@ -122,16 +121,18 @@ def job_answers(statuses: list[str], disposition: str = "Success") -> Iterator[d
         }
 
 
-def core_api() -> AlteryxApi:
+def core_api(clock: FakeClock) -> AlteryxApi:
     config = ServerConfig(base_url="http://alteryx.invalid", api_key="k", api_secret="s")
-    return AlteryxApi(config, RetryPolicy(), LOG)
+    return AlteryxApi(
+        config, RetryPolicy(), LOG, clock=clock, capabilities=Capabilities(), ledger=CreationLedger()
+    )
 
 
 class TestWaitForJob:
     def test_polls_every_interval_from_the_jobs_offset_without_drift(self) -> None:
         clock = FakeClock()
         start = clock.now
-        operation = core_api().wait_for_job(
+        operation = core_api(clock).wait_for_job(
             JOB, poll_interval=5.0, deadline=None, log=LOG, schedule=PollSchedule(5.0, JOB, clock)
         )
         job, calls = drive(
@@ -147,10 +148,10 @@ class TestWaitForJob:
     def test_the_deadline_gets_one_last_read_then_times_out_with_the_job(self) -> None:
         clock = FakeClock()
         start = clock.now
-        operation = core_api().wait_for_job(
+        operation = core_api(clock).wait_for_job(
             JOB,
             poll_interval=5.0,
-            deadline=time.time() + 12.0,
+            deadline=clock.time() + 12.0,
             log=LOG,
             schedule=PollSchedule(5.0, JOB, clock),
         )
@@ -184,20 +185,21 @@ class TestProgressLog:
         assert len(lines) == 2 + len(heartbeats)
 
 
-def test_triggers_of_one_connection_share_one_hook_and_one_lookup(
+def test_triggers_of_one_connection_share_one_connection_read(
     connected_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from airflow_provider_alteryx.hooks import alteryx as hook_module
+
     hook = AlteryxServerHook()
     triggers = [AlteryxJobTrigger(job_id=hook.run_workflow(MEDIUM).id, poll_interval=0.1) for _ in range(5)]
     lookups: list[str] = []
-    real_aconfig = AlteryxServerHook.aconfig
+    real_lookup = hook_module.get_async_connection
 
-    async def counted_aconfig(self: AlteryxServerHook) -> Any:
-        if self._async_config is None:
-            lookups.append(self.alteryx_conn_id)
-        return await real_aconfig(self)
+    async def counted_lookup(conn_id: str, hook: Any) -> Any:
+        lookups.append(conn_id)
+        return await real_lookup(conn_id, hook)
 
-    monkeypatch.setattr(AlteryxServerHook, "aconfig", counted_aconfig)
+    monkeypatch.setattr(hook_module, "get_async_connection", counted_lookup)
 
     async def events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
         return [event.payload async for event in trigger.run()]
@@ -206,9 +208,8 @@ def test_triggers_of_one_connection_share_one_hook_and_one_lookup(
         try:
             return await asyncio.gather(*(events(trigger) for trigger in triggers))
         finally:
-            await close_async_sessions()
+            await TRANSPORT.aclose()
 
     results = asyncio.run(collect())
     assert [event["status"] for (event,) in results] == ["success"] * 5
-    assert len({id(trigger._hook()) for trigger in triggers}) == 1
-    assert lookups == ["alteryx_default"]  # one connection lookup for the five triggers
+    assert lookups == ["alteryx_default"]  # one connection read for the five triggers

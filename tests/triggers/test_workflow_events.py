@@ -24,7 +24,7 @@ import requests
 
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxInputError
-from airflow_provider_alteryx.hooks.alteryx import close_async_sessions
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from tests.conftest import QUICK, REGIONAL
 
 try:
@@ -103,7 +103,7 @@ def run(coroutine: Any) -> Any:
         try:
             return await coroutine
         finally:
-            await close_async_sessions()
+            await TRANSPORT.aclose()
 
     return asyncio.run(main())
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_alteryx.exceptions import AlteryxInputError, AlteryxProtocolError
+from airflow_provider_alteryx.hooks.downloads import output_locations, whole_file
 from airflow_provider_alteryx.models import AlteryxJob, JobOutput
-from airflow_provider_alteryx.utils.storage import output_locations, whole_file
 
 JOB = "0000000000000000000000f1"
 

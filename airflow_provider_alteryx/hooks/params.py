@@ -1,0 +1,75 @@
+"""The hook's tuning arguments, checked once, the same way whether a hook is built or a DAG file is parsed.
+
+Operators, sensors and triggers take them as ``hook_params`` and check them with
+:func:`check_hook_params` when constructed, so a wrong one fails when the DAG is parsed, without
+building a hook (or importing anything that talks to the Server).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_alteryx.exceptions import AlteryxInputError
+from airflow_provider_alteryx.hooks.config import ServerConfig, pool_size_of
+from airflow_provider_alteryx.hooks.retry import RetryPolicy
+from airflow_provider_alteryx.utils.validation import seconds
+
+
+@dataclass(frozen=True)
+class HookSettings:
+    """A hook's retry policy and the connection settings its arguments override.
+
+    :param overrides: :class:`~airflow_provider_alteryx.hooks.config.ServerConfig` fields to replace
+        (``timeout``, ``pool_size``).
+    """
+
+    retry_policy: RetryPolicy
+    overrides: Mapping[str, Any]
+
+    @classmethod
+    def parse(
+        cls,
+        retry_limit: Any = RetryPolicy.attempts,
+        retry_delay: Any = RetryPolicy.delay,
+        retry_budget: Any = RetryPolicy.budget,
+        request_timeout: Any = None,
+        pool_size: Any = None,
+    ) -> HookSettings:
+        """Check the hook's arguments, naming the first wrong one and its fix.
+
+        :raises AlteryxInputError: an argument that cannot work.
+        """
+        overrides: dict[str, Any] = {}
+        if request_timeout is not None:
+            overrides["timeout"] = seconds(request_timeout, "request_timeout")
+        if pool_size is not None:
+            overrides["pool_size"] = pool_size_of(pool_size, "pool_size")
+        policy = RetryPolicy.build(attempts=retry_limit, delay=retry_delay, budget=retry_budget)
+        return cls(retry_policy=policy, overrides=overrides)
+
+    def apply(self, config: ServerConfig) -> ServerConfig:
+        """``config`` with this hook's overrides."""
+        return dataclasses.replace(config, **self.overrides) if self.overrides else config
+
+
+# What hook_params may set: exactly the arguments HookSettings.parse takes (the connection id is the task's own).
+HOOK_PARAMS = frozenset(inspect.signature(HookSettings.parse).parameters)
+
+
+def check_hook_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``hook_params`` of an operator, sensor or trigger, checked now so a wrong one fails when the DAG is parsed.
+
+    :raises AlteryxInputError: an unknown name, or a value the hook would refuse.
+    """
+    params = dict(params or {})
+    unknown = sorted(set(params) - HOOK_PARAMS)
+    if unknown:
+        raise AlteryxInputError(
+            f"hook_params has unknown name(s) {', '.join(unknown)}; the hook takes {', '.join(sorted(HOOK_PARAMS))}."
+        )
+    HookSettings.parse(**params)
+    return params
