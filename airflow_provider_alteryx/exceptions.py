@@ -29,11 +29,13 @@ class AlteryxError(AirflowException):
     - ``received``: whether the Server may have acted on the request; by default "maybe", the answer
       that never resends a job creation blindly.
     - ``retry_after``: seconds the Server asked to wait before another try; None when it did not say.
+    - ``family``: the API the failed request went to; None when no request was involved.
     """
 
     retryable: bool = False
     received: Received = Received.MAYBE
     retry_after: float | None = None
+    family: ApiFamily | None = None
 
     def __init__(self, message: str = "") -> None:
         super().__init__(display(scrub(str(message)), limit=None))
@@ -60,12 +62,16 @@ class AlteryxConnectionError(AlteryxError):
 
     :param received: whether the Server may have received the request (a job creation may then exist).
     :param retryable: False for failures another try cannot cure (TLS verification, a host name that does not exist).
+    :param family: the API the request went to.
     """
 
-    def __init__(self, message: str, *, received: Received, retryable: bool = True) -> None:
+    def __init__(
+        self, message: str, *, received: Received, retryable: bool = True, family: ApiFamily | None = None
+    ) -> None:
         super().__init__(message)
         self.received = received
         self.retryable = retryable
+        self.family = family
 
 
 class AlteryxProtocolError(AlteryxError):

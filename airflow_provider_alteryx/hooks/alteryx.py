@@ -24,7 +24,7 @@ from airflow_provider_alteryx.hooks.downloads import whole_file
 from airflow_provider_alteryx.hooks.form import UI_FIELD_BEHAVIOUR, form_widgets
 from airflow_provider_alteryx.hooks.jobs import JobRequest, Questions
 from airflow_provider_alteryx.hooks.params import HookSettings
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
+from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, RetryPolicy
 from airflow_provider_alteryx.hooks.steps import Operation
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow, JobMessage
@@ -47,9 +47,12 @@ class AlteryxServerHook(BaseHook):
     :param retry_limit: tries per request, the first included, before a transient failure
         (connection error, timeout, 408, 429, 500, 502, 503, 504) is raised.
     :param retry_delay: base of the exponential backoff between tries, in seconds.
-    :param retry_budget: seconds after the first try of a request after which no other try starts.
+    :param retry_budget: seconds from an operation's start after which no other try starts: every step of
+        the operation (its token, its requests, their retries) spends from this one budget.
     :param request_timeout: seconds for one whole answer; overrides the connection extra ``timeout``.
     :param pool_size: connections one event loop keeps to the Server; overrides the extra ``pool_size``.
+    :param wait_retry_budget: the budget of a wait for a job, started again whenever the Server answers, so a
+        wait rides out any outage shorter than it; ``retry_budget`` by default.
     """
 
     conn_name_attr = "alteryx_conn_id"
@@ -60,15 +63,18 @@ class AlteryxServerHook(BaseHook):
     def __init__(
         self,
         alteryx_conn_id: str = default_conn_name,
-        retry_limit: int = RetryPolicy.attempts,
+        retry_limit: int = DEFAULT_ATTEMPTS,
         retry_delay: float = RetryPolicy.delay,
         retry_budget: float = RetryPolicy.budget,
         request_timeout: float | None = None,
         pool_size: int | None = None,
+        wait_retry_budget: float | None = None,
     ) -> None:
         super().__init__()
         self.alteryx_conn_id = alteryx_conn_id
-        self.settings = HookSettings.parse(retry_limit, retry_delay, retry_budget, request_timeout, pool_size)
+        self.settings = HookSettings.parse(
+            retry_limit, retry_delay, retry_budget, request_timeout, pool_size, wait_retry_budget
+        )
         self._async_config: ServerConfig | None = None
 
     def __repr__(self) -> str:
@@ -118,12 +124,12 @@ class AlteryxServerHook(BaseHook):
         """The API generation this connection talks to (legacy, Web API v1 or v3), as far as this process knows."""
         return str(self._api(self.config).family_in_use)
 
-    def _api(self, config: ServerConfig) -> AlteryxApi:
-        return TRANSPORT.api(config, self.settings.retry_policy, self.log)
+    def _api(self, config: ServerConfig, policy: RetryPolicy | None = None) -> AlteryxApi:
+        return TRANSPORT.api(config, policy or self.settings.retry_policy, self.log)
 
-    def _run(self, step: Step[T]) -> T:
+    def _run(self, step: Step[T], policy: RetryPolicy | None = None) -> T:
         config = self.config
-        return TRANSPORT.run(config, step(self._api(config)))
+        return TRANSPORT.run(config, step(self._api(config, policy)))
 
     async def _arun(self, step: Step[T]) -> T:
         config = await self.aconfig()
@@ -224,7 +230,8 @@ class AlteryxServerHook(BaseHook):
         timeout = optional_seconds(timeout, "timeout")
         deadline = None if timeout is None else TRANSPORT.clock.time() + timeout
         return self._run(
-            lambda api: api.wait_for_job(job_id, poll_interval=poll_interval, deadline=deadline, log=self.log)
+            lambda api: api.wait_for_job(job_id, poll_interval=poll_interval, deadline=deadline),
+            self.settings.wait_policy,
         )
 
     async def aget_job(self, job_id: str) -> AlteryxJob:
@@ -258,7 +265,7 @@ class AlteryxServerHook(BaseHook):
         """
         poll_interval = seconds(poll_interval, "poll_interval", minimum=MIN_POLL_INTERVAL)
         config = await self.aconfig()
-        reads = TRANSPORT.reads(config, self.settings.retry_policy, log or self.log)
+        reads = TRANSPORT.reads(config, self.settings.wait_policy, log or self.log)
         return await TRANSPORT.await_job(
             config, reads, job_id, poll_interval=poll_interval, deadline=deadline, coalesce=coalesce
         )

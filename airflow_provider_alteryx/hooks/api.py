@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
-from airflow_provider_alteryx.constants import ApiFamily, CallKind, Received
+from airflow_provider_alteryx.constants import ApiFamily, CallKind
 from airflow_provider_alteryx.exceptions import (
     AlteryxAmbiguousJobError,
     AlteryxApiError,
@@ -41,7 +41,7 @@ from airflow_provider_alteryx.hooks.creation import (
 )
 from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule
-from airflow_provider_alteryx.hooks.retry import RetryPolicy, with_retries
+from airflow_provider_alteryx.hooks.retry import Budget, Retry, RetryPolicy, sent, should_retry, with_retries
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
 from airflow_provider_alteryx.utils.clock import Clock
@@ -100,6 +100,8 @@ class AlteryxApi:
     ) -> None:
         self.config = config
         self.retry_policy = retry_policy
+        # One budget for the whole operation: every step and every retry inside it spends from it.
+        self.budget = Budget(retry_policy, clock.monotonic)
         self.log = log
         self.clock = clock
         self.capabilities = capabilities
@@ -140,12 +142,9 @@ class AlteryxApi:
         return self._v1_call("GET", f"/jobs/{quote(server_id(job_id, 'job_id'))}").url
 
     def request(self, call: ApiCall) -> Operation[Any]:
-        """Send one call, retrying transient failures under the retry policy (a creation only when surely not received)."""
-
-        def once() -> Operation[Any]:
-            return (yield call)
-
-        return (yield from with_retries(call, once, self.retry_policy, self.log, self.clock.monotonic))
+        """Send one call, retrying transient failures within the operation's budget (a creation only when surely
+        not received)."""
+        return (yield from with_retries(call, lambda: sent(call), self.budget, self.log))
 
     def _newest_api(self, method: str, path: str, **kwargs: Any) -> Operation[Any]:
         """Call ``path`` on the newest API this connection can use: legacy for OAuth 1.0a, else V3 or ``/webapi/v1``."""
@@ -291,11 +290,7 @@ class AlteryxApi:
                 yield Sleep(TURN_POLL_SECONDS)
             creation = self._create_call(request)  # which call it is (a creation), for the retry decisions
             job = yield from with_retries(
-                creation,
-                lambda: self._create_once(request, claims),
-                self.retry_policy,
-                self.log,
-                self.clock.monotonic,
+                creation, lambda: self._create_once(request, claims), self.budget, self.log
             )
             self.ledger.record(key, job.id)
             return job
@@ -323,11 +318,12 @@ class AlteryxApi:
         family = ApiFamily.V3 if self.capabilities.has_v3(self.config.capability_key) else ApiFamily.V1
         return self._webapi_call(family, "POST", path, kind=CallKind.CREATE, json=request.body(family))
 
-    def _create_once(self, request: JobRequest, claims: Claims) -> Operation[AlteryxJob]:
+    def _create_once(self, request: JobRequest, claims: Claims) -> Operation[AlteryxJob | Retry]:
         """One try at creating the job: snapshot the workflow's jobs, send, and reconcile a lost answer.
 
-        A failure after which no job exists is re-raised as surely not received, so the retry loop
-        sends the creation again; one after which a job may exist but cannot be attributed raises.
+        :return: the job, or :class:`~airflow_provider_alteryx.hooks.retry.Retry` when the creation surely
+            created nothing (refused before acting, or reconciled), so that it may be sent again.
+        :raises AlteryxAmbiguousJobError: a job may exist but cannot be attributed.
         """
         known = {job.id for job in (yield from self.list_workflow_jobs(request.workflow_id))}
         call = self._create_call(request)
@@ -340,15 +336,13 @@ class AlteryxApi:
                 # Nothing was created: V3 is unavailable to this key (see _v3_else_v1); try again on /webapi/v1.
                 self.capabilities.lacks_v3(self.config.capability_key)
                 return (yield from self._create_once(request, claims))
-            if not (error.retryable and error.received is Received.MAYBE):
+            if should_retry(call, error):  # surely never acted on: send it again
+                return Retry(error)
+            if not error.retryable:
                 raise
             job = yield from self._reconcile(request.workflow_id, known, claims, error)
-            if job is not None:
-                return job
-            error.received = (
-                Received.NO
-            )  # reconciled: the Server did not act on it, so the retry loop may send it again
-            raise
+            # Reconciled: a job it created, or none at all, and then it may be sent again.
+            return job if job is not None else Retry(error)
         return _of_workflow(
             self._parse("the created job", AlteryxJob.from_api, data, f"{call.method} {call.url}"),
             request.workflow_id,
@@ -493,7 +487,6 @@ class AlteryxApi:
         *,
         poll_interval: float,
         deadline: float | None,
-        log: Log,
         schedule: PollSchedule | None = None,
         progress: JobProgress | None = None,
     ) -> Operation[AlteryxJob]:
@@ -510,13 +503,14 @@ class AlteryxApi:
         :raises AlteryxJobTimeoutError: the job was still unfinished at ``deadline``; it carries the job.
         """
         schedule = schedule or PollSchedule(poll_interval, job_id, self.clock)
-        progress = progress or JobProgress(job_id, log, self.clock)
+        progress = progress or JobProgress(job_id, self.log, self.clock)
         ends = schedule.deadline(deadline)
         while True:
             pause = schedule.pause(until=ends)
             if pause > 0:
                 yield Sleep(pause)
             job = yield from self.get_job(job_id)
+            self.budget.renew()  # the Server answered: an outage after this gets a whole budget again
             progress.saw(job)
             if job.is_terminal:
                 return job

@@ -55,6 +55,7 @@ def connection_failure(
         f"Could not get an answer from Alteryx Server for {call.method} {call.url} ({call.family}): {type(error).__name__}: {reason}. {hint}".rstrip(),
         received=received,
         retryable=retryable,
+        family=call.family,
     )
 
 

@@ -15,29 +15,34 @@ from typing import Any
 
 from airflow_provider_alteryx.exceptions import AlteryxInputError
 from airflow_provider_alteryx.hooks.config import ServerConfig, pool_size_of
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
+from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, RetryPolicy
 from airflow_provider_alteryx.utils.validation import seconds
 
 
 @dataclass(frozen=True)
 class HookSettings:
-    """A hook's retry policy and the connection settings its arguments override.
+    """A hook's retry policies and the connection settings its arguments override.
 
+    :param retry_policy: every operation's, waits' reads excepted.
+    :param wait_policy: a wait's: the same by default; with ``wait_retry_budget``, that budget and no limit
+        on the number of tries (the budget alone says how long an outage the wait rides out).
     :param overrides: :class:`~airflow_provider_alteryx.hooks.config.ServerConfig` fields to replace
         (``timeout``, ``pool_size``).
     """
 
     retry_policy: RetryPolicy
+    wait_policy: RetryPolicy
     overrides: Mapping[str, Any]
 
     @classmethod
     def parse(
         cls,
-        retry_limit: Any = RetryPolicy.attempts,
+        retry_limit: Any = DEFAULT_ATTEMPTS,
         retry_delay: Any = RetryPolicy.delay,
         retry_budget: Any = RetryPolicy.budget,
         request_timeout: Any = None,
         pool_size: Any = None,
+        wait_retry_budget: Any = None,
     ) -> HookSettings:
         """Check the hook's arguments, naming the first wrong one and its fix.
 
@@ -49,7 +54,15 @@ class HookSettings:
         if pool_size is not None:
             overrides["pool_size"] = pool_size_of(pool_size, "pool_size")
         policy = RetryPolicy.build(attempts=retry_limit, delay=retry_delay, budget=retry_budget)
-        return cls(retry_policy=policy, overrides=overrides)
+        # A wait given a budget of its own rides out outages up to it, its tries limited by that time alone.
+        waits = (
+            policy
+            if wait_retry_budget is None
+            else dataclasses.replace(
+                policy, attempts=None, budget=seconds(wait_retry_budget, "wait_retry_budget")
+            )
+        )
+        return cls(retry_policy=policy, wait_policy=waits, overrides=overrides)
 
     def apply(self, config: ServerConfig) -> ServerConfig:
         """``config`` with this hook's overrides."""

@@ -1,42 +1,53 @@
-"""Retrying transient failures, written once for both drivers.
+"""Retrying transient failures, written once for both drivers, under one budget per operation.
 
-The decision (retry or not, and how long to wait) is tenacity's, through its ``wait`` strategies and
-:class:`tenacity.RetryCallState`; the waiting itself is a :class:`~airflow_provider_alteryx.hooks.api.Sleep`
-step that the sync or async driver performs. Retries are bounded by a count *and* by a time budget, so a
-sustained fault rate is ridden out while a Server that is down fails the task in predictable time.
+An operation (one read, a wait, a creation, a download) gets one :class:`Budget` when it starts: a
+deadline, from which every step inside it spends (the token a request needs, a creation's snapshot,
+its POST, its reconciliation). No step starts a budget of its own, so retries never nest: against a
+Server that stays down, an operation fails within ``budget`` plus one request's timeout, having sent
+at most ``attempts`` requests for the step that failed. A wait renews its budget whenever the Server
+answers, so each outage during a long job gets a whole budget (and a wait given a budget of its own,
+``wait_retry_budget``, rides out any outage shorter than it, retrying as the backoff spaces the tries).
+
+Whether a failure is worth another try is :func:`should_retry`, a pure function of the call and the
+error; the wait before it is tenacity's full-jitter exponential backoff, or the Server's
+``Retry-After``, capped; the waiting itself is a :class:`~airflow_provider_alteryx.hooks.steps.Sleep`
+step that the sync or async driver performs.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from airflow_provider_alteryx.constants import CallKind, Received
+from airflow_provider_alteryx.constants import ApiFamily, CallKind, Received
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.utils.log import Log
 from airflow_provider_alteryx.utils.validation import describe, seconds
 
 T = TypeVar("T")
+# Tries per step: at a sustained 20 % failure rate, 10 fail a step with probability 0.2**10 (about 1 in 10 million).
+DEFAULT_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """How transient failures (connection errors, timeouts, 408, 429, 500, 502, 503, 504) are retried.
 
-    At a sustained 20 % failure rate, 10 tries fail a request with probability 0.2**10 (about 1 in 10
-    million); the budget keeps a Server that stays down from holding a task for longer than it says.
+    The tries make a flaky Server's faults all but invisible (:data:`DEFAULT_ATTEMPTS`); the budget keeps a
+    Server that stays down from holding a task for longer than it says.
 
-    :param attempts: tries per request, the first included.
+    :param attempts: tries per step of an operation, the first included; None for as many as the budget
+        allows (a wait given a budget of its own: then the budget alone says how long an outage it rides out).
     :param delay: base of the exponential backoff with full jitter, in seconds.
     :param max_delay: longest single wait, in seconds (a ``Retry-After`` asking for more is capped to it).
-    :param budget: seconds from the first try after which no further try starts.
+    :param budget: seconds from an operation's start (a wait's: from the Server's last answer) after which
+        no further try starts.
     """
 
-    attempts: int = 10
+    attempts: int | None = DEFAULT_ATTEMPTS
     delay: float = 0.5
     max_delay: float = 30.0
     budget: float = 300.0
@@ -55,87 +66,109 @@ class RetryPolicy:
             raise AlteryxInputError(f"retry_delay is {describe(delay)}; use a finite number of seconds >= 0.")
         return cls(attempts=attempts, delay=float(delay), budget=seconds(budget, "retry_budget"))
 
-    def may_retry(self, call: ApiCall, error: AlteryxError) -> bool:
-        """Whether ``error`` is worth another try of ``call``.
 
-        A job creation is sent again only when the Server surely never received it; otherwise a job may
-        exist and the caller must reconcile instead (:mod:`~airflow_provider_alteryx.hooks.creation`).
-        """
-        if not is_retryable(error):
-            return False
-        return call.kind is not CallKind.CREATE or getattr(error, "received", Received.MAYBE) is Received.NO
+def surely_not_received(error: AlteryxError) -> bool:
+    """Whether the Server surely never acted on the request that failed with ``error``: it refused it before
+    acting (429, 503, a refused connection), or the request was never sent because its token could not be had."""
+    return error.received is Received.NO or error.family is ApiFamily.TOKEN
 
 
-def is_retryable(error: BaseException) -> bool:
-    """Whether another try may cure ``error`` (a transient fault, not a refusal or a broken answer)."""
-    return bool(getattr(error, "retryable", False))
+def should_retry(call: ApiCall, error: AlteryxError) -> bool:
+    """Whether ``error`` is worth another try of ``call``: a transient failure, and, for a job creation, one
+    the Server surely never received (otherwise a job may exist, and the creation reconciles instead:
+    :mod:`~airflow_provider_alteryx.hooks.creation`)."""
+    return error.retryable and (call.kind is not CallKind.CREATE or surely_not_received(error))
 
 
-class Retries:
-    """The retry state of one request: counts tries and time, and says how long to wait before the next.
+@dataclass(frozen=True)
+class Retry:
+    """What a try returns when another try may cure its failure (the failure it had)."""
 
-    :param clock: a monotonic clock; tests step a fake one.
+    error: AlteryxError
+
+
+class Budget:
+    """One operation's retry budget: the deadline every step spends from, and the wait before each retry.
+
+    :param clock: a monotonic clock; stepped tests use a fake one.
     """
 
-    def __init__(self, policy: RetryPolicy, clock: Callable[[], float] = time.monotonic) -> None:
-        from tenacity import RetryCallState, wait_random_exponential  # only once a try failed
-
+    def __init__(self, policy: RetryPolicy, clock: Callable[[], float]) -> None:
         self.policy = policy
         self.clock = clock
-        self.started = clock()
-        self._backoff = wait_random_exponential(multiplier=policy.delay, max=policy.max_delay)
-        self._state = RetryCallState(retry_object=None, fn=None, args=(), kwargs=())  # type: ignore[arg-type]
-
-    @property
-    def attempt(self) -> int:
-        """The number of the try that just failed."""
-        return self._state.attempt_number
-
-    def next_wait(self, error: AlteryxError) -> float | None:
-        """Seconds to wait before the next try, or None when the tries or the time budget are spent."""
-        retry_after: Any = getattr(error, "retry_after", None)
-        wait = (
-            min(float(retry_after), self.policy.max_delay)
-            if retry_after is not None
-            else float(self._backoff(self._state))
+        self.deadline = clock() + policy.budget
+        self._backoff: Callable[[int], float] | None = (
+            None  # built on the first failure: most operations never fail
         )
-        spent = self.clock() - self.started
-        if self._state.attempt_number >= self.policy.attempts or spent + wait >= self.policy.budget:
+
+    def _wait_after(self, failed_tries: int) -> float:
+        if self._backoff is None:
+            from tenacity import RetryCallState, wait_random_exponential
+
+            strategy = wait_random_exponential(multiplier=self.policy.delay, max=self.policy.max_delay)
+            # tenacity's strategies read the number of the try that failed from a call state.
+            state = RetryCallState(retry_object=None, fn=None, args=(), kwargs=())  # type: ignore[arg-type]
+
+            def backoff(tries: int) -> float:
+                state.attempt_number = tries
+                return float(strategy(state))
+
+            self._backoff = backoff
+        return self._backoff(failed_tries)
+
+    def renew(self) -> None:
+        """Start the budget again, as a wait does when the Server answered: an outage after it gets a budget of its own."""
+        self.deadline = self.clock() + self.policy.budget
+
+    def wait_before_retry(self, failed_tries: int, error: AlteryxError) -> float | None:
+        """Seconds to wait before another try of a step that failed ``failed_tries`` times, the last with ``error``;
+        None when the step's tries are spent or the deadline has passed. The wait ends at the deadline at the
+        latest, so the last try starts there: the operation ends within its budget and one request's timeout."""
+        remaining = self.deadline - self.clock()
+        if remaining <= 0 or (self.policy.attempts is not None and failed_tries >= self.policy.attempts):
             return None
-        self._state.prepare_for_next_attempt()
-        return wait
+        wait = (
+            min(error.retry_after, self.policy.max_delay)
+            if error.retry_after is not None
+            else self._wait_after(failed_tries)
+        )
+        return min(wait, remaining)
 
 
 def with_retries(
-    call: ApiCall,
-    attempt: Callable[[], Operation[T]],
-    policy: RetryPolicy,
-    log: Log,
-    clock: Callable[[], float],
+    call: ApiCall, attempt: Callable[[], Operation[T | Retry]], budget: Budget, log: Log
 ) -> Operation[T]:
-    """Run ``attempt`` (one try of ``call``) until it succeeds or its failure is final; waits are yielded as Sleep.
+    """Run ``attempt`` (one try of ``call``) until it succeeds or fails for good; waits are yielded as Sleep.
 
-    No retry state is allocated unless a try fails: the common path costs nothing extra.
+    A try asks for another by returning :class:`Retry`; whatever it raises is final. So a step nested in a
+    try (a creation's snapshot, which retries on its own) never has its retries retried again.
     """
-    retries: Retries | None = None
+    failed = 0
     while True:
-        try:
-            return (yield from attempt())
-        except AlteryxError as error:
-            if not policy.may_retry(call, error):
-                raise
-            retries = retries or Retries(policy, clock)
-            failed_try = retries.attempt
-            wait = retries.next_wait(error)
-            if wait is None:
-                raise
-            log.warning(
-                "Alteryx request %s %s failed (try %d of %d), retrying in %.1f s: %s",
-                call.method,
-                call.url,
-                failed_try,
-                policy.attempts,
-                wait,
-                error,
-            )
-            yield Sleep(wait)
+        outcome = yield from attempt()
+        if not isinstance(outcome, Retry):
+            return outcome
+        failed += 1
+        wait = budget.wait_before_retry(failed, outcome.error)
+        if wait is None:
+            raise outcome.error
+        log.warning(
+            "Alteryx request %s %s failed (try %d of %s), retrying in %.1f s: %s",
+            call.method,
+            call.url,
+            failed,
+            budget.policy.attempts or "as many as fit its budget",
+            wait,
+            outcome.error,
+        )
+        yield Sleep(wait)
+
+
+def sent(call: ApiCall) -> Operation[Any]:
+    """One try of ``call``: its answer, or :class:`Retry` for a failure :func:`should_retry` accepts."""
+    try:
+        return (yield call)
+    except AlteryxError as error:
+        if should_retry(call, error):
+            return Retry(error)
+        raise

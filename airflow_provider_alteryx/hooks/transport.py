@@ -154,7 +154,6 @@ class _Reads:
             job_id,
             poll_interval=poll_interval,
             deadline=deadline,
-            log=self.log,
             schedule=schedule,
             progress=progress,
         )
@@ -244,9 +243,8 @@ class Transport:
 
         def fetch() -> Token:
             call = token_call(config)
-            return _remember(
-                Token.from_answer(config, call, read_answer(call, *self._http(config, call, None)))
-            )
+            answer = read_answer(call, *self._http(config, call, None))
+            return _remember(Token.from_answer(config, call, answer, now=self.clock.monotonic()))
 
         return self.tokens.get(token_cache_key(config), fetch)
 
@@ -338,9 +336,8 @@ class Transport:
     async def _atoken(self, config: ServerConfig) -> Token:
         async def fetch() -> Token:
             call = token_call(config)
-            return _remember(
-                Token.from_answer(config, call, read_answer(call, *await self._ahttp(config, call, None)))
-            )
+            answer = read_answer(call, *await self._ahttp(config, call, None))
+            return _remember(Token.from_answer(config, call, answer, now=self.clock.monotonic()))
 
         return await self.tokens.aget(token_cache_key(config), fetch)
 

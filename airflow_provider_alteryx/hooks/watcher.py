@@ -11,7 +11,8 @@ over its whole life, plus the lists.
 
 A wait falls back to reading its job on its own schedule where the list cannot show it: the job
 names no workflow (legacy ``appId: null``), it is not on the newest page, or the list is refused
-(permissions) or fails.
+(permissions). A list that fails for its whole retry budget (the waits' budget: the Server has been
+down that long) ends its waits with the failure, as a wait reading alone would have ended.
 
 The watcher needs no hook: the transport gives it a way to list a workflow's jobs (whose retries and
 log are the feed's own), and each wait brings its :class:`WaitReads`, its own retry policy and log.
@@ -76,15 +77,21 @@ class WaitReads(Protocol):
 
 
 class _Watch:
-    """One wait for one job: the job as last seen, and an event set when that changes or the wait must fall back."""
+    """One wait for one job: the job as last seen, and an event set when that changes, when the wait must fall
+    back to reading alone, or when it must end with the feed's failure."""
 
-    __slots__ = ("changed", "fallen_back", "job", "reason")
+    __slots__ = ("changed", "failure", "fallen_back", "job", "reason")
 
     def __init__(self, job: AlteryxJob) -> None:
         self.job = job
         self.changed = asyncio.Event()
         self.fallen_back = False
         self.reason = ""
+        self.failure: AlteryxError | None = None
+
+    def fail(self, error: AlteryxError) -> None:
+        self.failure = error
+        self.changed.set()
 
     def update(self, job: AlteryxJob) -> None:
         self.job = job
@@ -168,9 +175,15 @@ class WorkflowFeed:
             try:
                 jobs = await self._list(page)
             except AlteryxError as error:
-                reason = f"the jobs of Alteryx workflow {self.workflow_id} cannot be listed ({error})"
-                self.unlistable = "" if error.retryable else reason
-                self._fall_back_all(reason)
+                if error.retryable:  # still failing after the waits' whole budget: the waits end with it
+                    for watches in self.watches.values():
+                        for watch in watches:
+                            watch.fail(error)
+                    return False
+                self.unlistable = (
+                    f"the jobs of Alteryx workflow {self.workflow_id} cannot be listed ({error})"
+                )
+                self._fall_back_all(self.unlistable)
                 return False
             except Exception as error:
                 # A bug here must not leave every wait on this workflow hanging: they go on alone.
@@ -291,6 +304,8 @@ class JobWatcher:
                 elif not await _wait_until(watch.changed, ends - self.clock.monotonic()):
                     return None
                 watch.changed.clear()
+                if watch.failure is not None:
+                    raise watch.failure
                 if watch.fallen_back:
                     reads.log.warning("Alteryx job %s is read on its own: %s", job.id, watch.reason)
                     return None

@@ -133,7 +133,7 @@ class TestWaitForJob:
         clock = FakeClock()
         start = clock.now
         operation = core_api(clock).wait_for_job(
-            JOB, poll_interval=5.0, deadline=None, log=LOG, schedule=PollSchedule(5.0, JOB, clock)
+            JOB, poll_interval=5.0, deadline=None, schedule=PollSchedule(5.0, JOB, clock)
         )
         job, calls = drive(
             operation,
@@ -152,7 +152,6 @@ class TestWaitForJob:
             JOB,
             poll_interval=5.0,
             deadline=clock.time() + 12.0,
-            log=LOG,
             schedule=PollSchedule(5.0, JOB, clock),
         )
         calls: list[float] = []
