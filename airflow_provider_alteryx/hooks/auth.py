@@ -25,6 +25,9 @@ REFRESH_SHARE = 0.25
 MAX_REFRESH_LEAD_SECONDS = 60.0
 # A token is not sent in its last seconds (or last tenth of a short life): it could lapse on the way.
 EXPIRY_MARGIN_SECONDS = 5.0
+# A failed fetch is the answer for every caller that needs a token within this long: while the Server is
+# down, callers retrying on their own (jittered) schedules share one token request per hold instead of one each.
+FAILURE_HOLD_SECONDS = 1.0
 # The documented lifetime, assumed when a token answer has no expires_in.
 DEFAULT_TOKEN_LIFETIME_SECONDS = 3600.0
 # What a bearer token may consist of (RFC 6750, section 2.1: b64token).
@@ -126,8 +129,11 @@ class TokenCache:
     """OAuth 2.0 tokens for every Server and key this process talks to: one fetch per token lifetime.
 
     However many callers need a token (threads, or triggers on one event loop), one fetches it and the
-    others wait for that same answer: no lock is held while the fetch retries or sleeps. While a token
-    is due for refresh but still valid, the callers that do not fetch keep using it.
+    others wait for that same answer: no lock is held while the fetch is on its way. While a token is
+    due for refresh but still valid, the callers that do not fetch keep using it. A fetch is one
+    request: when it fails, every caller waiting for it, and every caller that needs a token within
+    :data:`FAILURE_HOLD_SECONDS` after, fails with it (each as a failed try of its own request), so a
+    Server coming back is not met by a herd of token requests.
 
     :param clock: a monotonic clock; tests step a fake one.
     """
@@ -136,6 +142,7 @@ class TokenCache:
         self.clock = clock
         self.fetches = 0
         self._tokens: dict[CacheKey, Token] = {}
+        self._failures: dict[CacheKey, tuple[float, BaseException]] = {}
         self._guard = threading.Lock()
         self._thread_fetches: dict[CacheKey, concurrent.futures.Future[Token]] = {}
         self._loop_fetches: weakref.WeakKeyDictionary[
@@ -143,9 +150,15 @@ class TokenCache:
         ] = weakref.WeakKeyDictionary()
 
     def _cached(self, key: CacheKey) -> tuple[Token | None, bool]:
-        """The token to use now (None if none is valid) and whether a refresh is due."""
+        """The token to use now (None if none is valid) and whether a refresh is due.
+
+        :raises Exception: the failure of a fetch less than :data:`FAILURE_HOLD_SECONDS` ago, where no token is valid.
+        """
         token, now = self._tokens.get(key), self.clock()
         if token is None or now >= token.expires_at:
+            failed = self._failures.get(key)
+            if failed is not None and now - failed[0] < FAILURE_HOLD_SECONDS:
+                raise failed[1]
             return None, True
         return token, now >= token.refresh_at
 
@@ -168,6 +181,7 @@ class TokenCache:
             pending.set_result(fresh)
             return fresh
         except BaseException as error:
+            self._failures[key] = (self.clock(), error)
             pending.set_exception(error)
             if token is not None:  # the refresh failed, but the old token is still valid
                 return token
@@ -204,6 +218,7 @@ class TokenCache:
             pending.cancel()
             raise
         except BaseException as error:
+            self._failures[key] = (self.clock(), error)
             pending.set_exception(error)
             pending.exception()  # retrieved here, so an unawaited failure is not reported as never retrieved
             if token is not None:
@@ -215,6 +230,7 @@ class TokenCache:
     def _store(self, key: CacheKey, token: Token) -> Token:
         self.fetches += 1
         self._tokens[key] = token
+        self._failures.pop(key, None)
         return token
 
     def discard(self, key: CacheKey, token: Token) -> None:
@@ -225,3 +241,4 @@ class TokenCache:
 
     def clear(self) -> None:
         self._tokens.clear()
+        self._failures.clear()

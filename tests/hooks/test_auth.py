@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_alteryx.constants import ApiFamily, Received
 from airflow_provider_alteryx.exceptions import AlteryxConnectionError, AlteryxProtocolError
-from airflow_provider_alteryx.hooks.auth import Token, TokenCache
+from airflow_provider_alteryx.hooks.auth import FAILURE_HOLD_SECONDS, Token, TokenCache
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.steps import ApiCall
 
@@ -95,9 +95,28 @@ def test_a_failed_refresh_keeps_the_valid_token_and_a_failed_first_fetch_raises(
 
     with pytest.raises(AlteryxConnectionError):
         cache.get(KEY, failing)
+    clock.now = FAILURE_HOLD_SECONDS  # past the hold of that failure
     cache.get(KEY, lambda: token(20, 0.0))
     clock.now = 16.0
     assert cache.get(KEY, failing).value == "tok-1"
+
+
+def test_a_failed_fetch_answers_every_caller_for_the_hold_without_another_request() -> None:
+    clock = Clock()
+    cache = TokenCache(clock)
+    fetches: list[float] = []
+
+    def failing() -> Token:
+        fetches.append(clock.now)
+        raise AlteryxConnectionError("down", received=Received.NO)
+
+    for moment in (0.0, 0.2, 0.9, FAILURE_HOLD_SECONDS + 0.1):
+        clock.now = moment
+        with pytest.raises(AlteryxConnectionError):
+            cache.get(KEY, failing)
+    assert fetches == [0.0, FAILURE_HOLD_SECONDS + 0.1]  # the calls within the hold shared the first failure
+    clock.now += FAILURE_HOLD_SECONDS
+    assert cache.get(KEY, lambda: token(20, clock.now)).value == "tok-1"  # past the hold: fetched again
 
 
 def test_one_fetch_for_many_callers_on_an_event_loop() -> None:
