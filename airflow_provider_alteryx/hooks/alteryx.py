@@ -7,6 +7,7 @@ the process's :data:`~airflow_provider_alteryx.hooks.transport.TRANSPORT`: synch
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -21,9 +22,13 @@ from airflow_provider_alteryx.hooks.api import AlteryxApi
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.downloads import whole_file
-from airflow_provider_alteryx.hooks.form import UI_FIELD_BEHAVIOUR, form_widgets
+from airflow_provider_alteryx.hooks.form import ConnectionForm
 from airflow_provider_alteryx.hooks.jobs import JobRequest, Questions
-from airflow_provider_alteryx.hooks.params import HookSettings
+from airflow_provider_alteryx.hooks.params import (
+    TEST_CONNECTION_POLICY,
+    TEST_CONNECTION_TIMEOUT,
+    HookSettings,
+)
 from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, RetryPolicy
 from airflow_provider_alteryx.hooks.steps import Operation
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
@@ -36,7 +41,7 @@ T = TypeVar("T")
 Step = Callable[[AlteryxApi], Operation[T]]
 
 
-class AlteryxServerHook(BaseHook):
+class AlteryxServerHook(ConnectionForm, BaseHook):
     """Talk to an Alteryx Server through an Airflow connection of type ``alteryx``.
 
     OAuth 1.0a (legacy API, Server up to 2021.4) or OAuth 2.0 client credentials (2021.4 and later),
@@ -80,17 +85,6 @@ class AlteryxServerHook(BaseHook):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(alteryx_conn_id={self.alteryx_conn_id!r})"
 
-    # ---- the connection form (Airflow before 3.2 asks the hook; later ones read get_provider_info) ----------
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """The connection form's relabelled and hidden fields."""
-        return UI_FIELD_BEHAVIOUR
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """The connection form's extra fields."""
-        return form_widgets()
-
     # ---- the connection ------------------------------------------------------------------------------
     @cached_property
     def config(self) -> ServerConfig:
@@ -127,8 +121,8 @@ class AlteryxServerHook(BaseHook):
     def _api(self, config: ServerConfig, policy: RetryPolicy | None = None) -> AlteryxApi:
         return TRANSPORT.api(config, policy or self.settings.retry_policy, self.log)
 
-    def _run(self, step: Step[T], policy: RetryPolicy | None = None) -> T:
-        config = self.config
+    def _run(self, step: Step[T], policy: RetryPolicy | None = None, config: ServerConfig | None = None) -> T:
+        config = config or self.config
         return TRANSPORT.run(config, step(self._api(config, policy)))
 
     async def _arun(self, step: Step[T]) -> T:
@@ -282,19 +276,23 @@ class AlteryxServerHook(BaseHook):
         """One schedule in full, as the Server's ``ScheduleView`` (AlteryxNotFoundError where the key sees none)."""
         return self._run(lambda api: api.get_schedule(schedule_id))
 
-    # ---- the connection's Test button ----------------------------------------------------------------
     def test_connection(self) -> tuple[bool, str]:
         """Authenticate and list workflows: what the UI's Test button and ``airflow connections test`` report.
+
+        It answers within about 15 s whatever is wrong: its own short budget and request timeout
+        (:data:`~airflow_provider_alteryx.hooks.params.TEST_CONNECTION_POLICY`), not a task's.
 
         :return: ``(True, what was found)`` or ``(False, the cause and its fix)``; never raises.
         """
         try:
-            workflows = self.list_workflows()
+            config = dataclasses.replace(
+                self.config, timeout=min(self.config.timeout, TEST_CONNECTION_TIMEOUT)
+            )
+            workflows = self._run(lambda api: api.list_workflows(), TEST_CONNECTION_POLICY, config)
         except Exception as error:  # the UI shows the text: never a traceback, never a secret
             return False, scrub(
                 str(error) if isinstance(error, AlteryxError) else f"{type(error).__name__}: {error}"
             )
-        config = self.config
         return (
             True,
             f"Connected to Alteryx Server at {config.base_url} ({config.auth_type}); {len(workflows)} workflow(s) visible.",

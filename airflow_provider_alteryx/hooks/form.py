@@ -61,15 +61,24 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 }
 
 
-def form_widgets() -> dict[str, Any]:
-    """:data:`CONNECTION_FIELDS` as the WTForms widgets Airflow before 3.2 renders (Flask is imported only then)."""
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-    from flask_babel import lazy_gettext
-    from wtforms import StringField
+class ConnectionForm:
+    """What Airflow before 3.2 asks a hook class for to draw the connection form (later ones read provider info)."""
 
-    return {
-        name: StringField(
-            lazy_gettext(spec["label"]), widget=BS3TextFieldWidget(), description=spec["description"]
-        )
-        for name, spec in CONNECTION_FIELDS.items()
-    }
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The form's relabelled and hidden fields and its placeholders."""
+        return UI_FIELD_BEHAVIOUR
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """:data:`CONNECTION_FIELDS` as WTForms widgets (Flask is imported only when Airflow asks)."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import StringField
+
+        return {
+            name: StringField(
+                lazy_gettext(spec["label"]), widget=BS3TextFieldWidget(), description=spec["description"]
+            )
+            for name, spec in CONNECTION_FIELDS.items()
+        }

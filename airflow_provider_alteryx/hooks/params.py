@@ -69,6 +69,11 @@ class HookSettings:
         return dataclasses.replace(config, **self.overrides) if self.overrides else config
 
 
+# The connection's Test button (and ``airflow connections test``) answers within about 15 s on any failure:
+# its own budget and request timeout, through the same retries as every operation.
+TEST_CONNECTION_POLICY = RetryPolicy(attempts=3, budget=8.0)
+TEST_CONNECTION_TIMEOUT = 5.0
+
 # What hook_params may set: exactly the arguments HookSettings.parse takes (the connection id is the task's own).
 HOOK_PARAMS = frozenset(inspect.signature(HookSettings.parse).parameters)
 
