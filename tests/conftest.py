@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -69,6 +71,41 @@ def start_emulator(workflows: tuple[Workflow, ...]) -> Iterator[StartEmulator]:
 def emulator(start_emulator: StartEmulator) -> RunningEmulator:
     """A 2025.1 emulator serving the test catalogue."""
     return start_emulator()
+
+
+class _UnclosedPools(logging.Handler):
+    """Collects what aiohttp reports when a session or connector is garbage-collected open."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(("Unclosed client session", "Unclosed connector")):
+            self.reports.append(record.getMessage())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_pool_left_open() -> Iterator[_UnclosedPools]:
+    """Fail the run if an aiohttp session or connector was left open (aiohttp only logs it when collected).
+
+    What reference counting frees is reported during the test that left it (see :func:`_pools_closed`); the
+    rest when the run ends and everything is collected (a collection after every test would cost minutes).
+    """
+    unclosed = _UnclosedPools()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(unclosed)
+    yield unclosed
+    gc.collect()
+    logger.removeHandler(unclosed)
+    assert unclosed.reports == [], "an aiohttp pool was left open"
+
+
+@pytest.fixture(autouse=True)
+def _pools_closed(_no_pool_left_open: _UnclosedPools) -> Iterator[None]:
+    before = len(_no_pool_left_open.reports)
+    yield
+    assert _no_pool_left_open.reports[before:] == [], "this test left an aiohttp pool open"
 
 
 @pytest.fixture(autouse=True)

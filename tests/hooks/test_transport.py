@@ -1,0 +1,206 @@
+"""The transport against a Server that is down, over real sockets: every path fails within its budget and its tries.
+
+Kinds of down: nothing listens (refused), everything answers 503 (the emulator's faults), and the
+Server accepts and never answers (the emulator with a latency far past the request timeout). The budget
+is shrunk to seconds so that the bound, ``retry_budget`` plus one request timeout, is checked quickly;
+``bench/outage.py`` measures the same with the defaults. The requests are counted at the Server where
+one listens, and from the retry log where nothing does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from airflow_provider_alteryx.emulator import RunningEmulator
+from airflow_provider_alteryx.exceptions import AlteryxError
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.auth import FAILURE_HOLD_SECONDS
+from airflow_provider_alteryx.hooks.transport import TRANSPORT
+from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
+from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor
+from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
+from tests.conftest import QUICK, StartEmulator
+
+JOB = "0123456789abcdef01234567"
+LIMIT = 10
+BUDGET = 3.0
+TIMEOUT = 0.5
+HOOK_PARAMS = {"retry_limit": LIMIT, "retry_delay": 0.05, "retry_budget": BUDGET}
+# Scheduling, thread start-up and the emulator's answers on a busy 2-core machine.
+SLACK = 2.0
+
+
+@dataclass
+class Down:
+    """A Server that is down in one way, and how to count what reached it."""
+
+    kind: str
+    connection: str
+    count: Callable[[], int | None]  # requests that reached it; None where nothing listens to count them
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def connection(url: str, key: str = "k", secret: str = "s3cret-value") -> str:  # noqa: S107 - a test key
+    return json.dumps(
+        {"conn_type": "alteryx", "host": url, "login": key, "password": secret, "extra": {"timeout": TIMEOUT}}
+    )
+
+
+@pytest.fixture(params=["refused", "503", "silent"])
+def down(
+    request: pytest.FixtureRequest, start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Down:
+    if request.param == "refused":
+        found = Down("refused", connection(f"http://127.0.0.1:{free_port()}"), lambda: None)
+    else:
+        emulator = start_emulator()
+        faults: dict[str, Any] = (
+            {"error_rate": 1.0, "error_status": 503} if request.param == "503" else {"latency": 30.0}
+        )
+        emulator.set_faults(**faults)
+        served = emulator.info()["requestsServed"]
+        found = Down(
+            request.param,
+            connection(emulator.url, emulator.api_key, emulator.api_secret),
+            lambda: int(emulator.info()["requestsServed"]) - served,
+        )
+    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", found.connection)
+    return found
+
+
+def tries_logged(caplog: pytest.LogCaptureFixture) -> int:
+    """Requests sent, read from the log: one per retry announced, plus the last try."""
+    return sum("retrying in" in record.getMessage() for record in caplog.records) + 1
+
+
+def check_bound(down: Down, started: float, caplog: pytest.LogCaptureFixture) -> None:
+    elapsed = time.monotonic() - started
+    assert elapsed <= BUDGET + TIMEOUT + SLACK, f"{down.kind}: {elapsed:.1f} s"
+    sent = down.count()
+    assert (sent if sent is not None else tries_logged(caplog)) <= LIMIT, f"{down.kind}: {sent} requests"
+
+
+def test_a_read_on_the_sync_path(down: Down, caplog: pytest.LogCaptureFixture) -> None:
+    started = time.monotonic()
+    with pytest.raises(AlteryxError):
+        AlteryxServerHook(**HOOK_PARAMS).get_job(JOB)  # type: ignore[arg-type]
+    check_bound(down, started, caplog)
+
+
+def test_the_trigger_ends_with_one_error_event(down: Down, caplog: pytest.LogCaptureFixture) -> None:
+    trigger = AlteryxJobTrigger(job_id=JOB, poll_interval=0.1, hook_params=HOOK_PARAMS)
+
+    async def first_event() -> dict[str, Any]:
+        try:
+            return (await anext(trigger.run())).payload
+        finally:
+            await TRANSPORT.aclose()
+
+    started = time.monotonic()
+    event = asyncio.run(first_event())
+    assert event["status"] == "error"
+    check_bound(down, started, caplog)
+
+
+def test_a_creation_fails_before_sending_anything_twice(down: Down, caplog: pytest.LogCaptureFixture) -> None:
+    operator = AlteryxRunWorkflowOperator(
+        task_id="t", workflow_id=QUICK, wait_for_completion=False, hook_params=HOOK_PARAMS
+    )
+    started = time.monotonic()
+    with pytest.raises(AlteryxError):
+        operator.execute({"ti": _NoXCom()})  # type: ignore[typeddict-item]
+    check_bound(down, started, caplog)
+
+
+def test_the_sensors_poke(down: Down, caplog: pytest.LogCaptureFixture) -> None:
+    sensor = AlteryxJobSensor(task_id="s", job_id=JOB, hook_params=HOOK_PARAMS)
+    started = time.monotonic()
+    with pytest.raises(AlteryxError):
+        sensor.poke({})
+    check_bound(down, started, caplog)
+
+
+class _NoXCom:
+    """The few task-instance calls execute() makes before it reaches the Server."""
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        pass
+
+
+def test_waiters_share_one_token_fetch_while_the_server_is_down(
+    start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20 waits on one event loop, the token endpoint answering 503: one fetch at a time, a failure shared."""
+    emulator = start_emulator()
+    emulator.set_faults(error_rate=1.0, error_status=503, scope="token")
+    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", emulator.connection())
+    before = emulator.info()["tokensIssued"], emulator.info()["faultsInjected"]["error_rate"]
+
+    async def waits() -> list[BaseException | Any]:
+        try:
+            hooks = [AlteryxServerHook(**HOOK_PARAMS) for _ in range(20)]  # type: ignore[arg-type]
+            return await asyncio.gather(*(hook.aget_job(JOB) for hook in hooks), return_exceptions=True)
+        finally:
+            await TRANSPORT.aclose()
+
+    started = time.monotonic()
+    outcomes = asyncio.run(waits())
+    elapsed = time.monotonic() - started
+    token_requests = emulator.info()["faultsInjected"]["error_rate"] - before[1]
+    assert all(isinstance(outcome, AlteryxError) for outcome in outcomes)
+    # Each of the 20 retries on its own schedule, but a failed fetch answers everyone for the hold:
+    # at most one token request per hold, not 20 per round of tries.
+    assert 1 <= token_requests <= elapsed / FAILURE_HOLD_SECONDS + 2, (token_requests, elapsed)
+    assert elapsed <= BUDGET + TIMEOUT + SLACK
+
+
+def test_no_session_is_left_open_after_a_wait_failed_or_not(
+    connected_emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The loop's pool closes when its last operation ends, without anyone calling aclose()."""
+    job_id = AlteryxServerHook().run_workflow(QUICK).id
+
+    async def events() -> list[str]:
+        finished = AlteryxJobTrigger(job_id=job_id, poll_interval=0.1)
+        missing = AlteryxJobTrigger(job_id=JOB, poll_interval=0.1, hook_params=HOOK_PARAMS)
+        return [(await anext(trigger.run())).payload["status"] for trigger in (finished, missing)]
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        assert asyncio.run(events()) == ["success", "error"]
+        gc.collect()
+    assert [r.getMessage() for r in caplog.records if "Unclosed" in r.getMessage()] == []
+
+
+@pytest.mark.parametrize("kind", ["refused", "silent"])
+def test_the_test_button_answers_within_15_seconds_naming_the_failure(
+    kind: str, start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the connection's own timeout (60 s by default): the Test button caps its requests and its budget."""
+    if kind == "refused":
+        url, expected = f"http://127.0.0.1:{free_port()}", "Nothing answered at that address"
+    else:
+        emulator = start_emulator()
+        emulator.set_faults(latency=60.0)
+        url, expected = emulator.url, "timed out"
+    conn = json.loads(connection(url))
+    del conn["extra"]["timeout"]
+    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", json.dumps(conn))
+    started = time.monotonic()
+    ok, message = AlteryxServerHook().test_connection()
+    assert time.monotonic() - started <= 15.0
+    assert not ok and expected in message, message
