@@ -102,6 +102,8 @@ bench: install
 	$(BIN)/python bench/emulator_load.py
 	$(BIN)/python bench/trigger_fanout.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/outage.py
+	$(BIN)/python bench/import_cost.py
 
 clean:
 	rm -rf $(VENV) $(AIRFLOW2_VENV) .airflow .pytest_cache .mypy_cache .ruff_cache *.egg-info
