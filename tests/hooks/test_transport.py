@@ -1,19 +1,28 @@
-"""The transport against a Server that is down, over real sockets: every path fails within its budget and its tries.
+"""The transport over real sockets: against a Server that is down, and across ``reset()``.
+
+Against a Server that is down, every path fails within its budget and its tries.
 
 Kinds of down: nothing listens (refused), everything answers 503 (the emulator's faults), and the
 Server accepts and never answers (the emulator with a latency far past the request timeout). The budget
 is shrunk to seconds so that the bound, ``retry_budget`` plus one request timeout, is checked quickly;
 ``bench/outage.py`` measures the same with the defaults. The requests are counted at the Server where
 one listens, and from the retry log where nothing does.
+
+``reset()`` is what a test (or a process reusing its interpreter) relies on to start afresh: after it, a
+different Server at the same address is talked to exactly as a fresh process would talk to it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +30,12 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_alteryx.emulator import RunningEmulator
+from airflow_provider_alteryx.constants import ApiFamily
+from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from airflow_provider_alteryx.exceptions import AlteryxError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.auth import FAILURE_HOLD_SECONDS
+from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor
@@ -204,3 +215,55 @@ def test_the_test_button_answers_within_15_seconds_naming_the_failure(
     ok, message = AlteryxServerHook().test_connection()
     assert time.monotonic() - started <= 15.0
     assert not ok and expected in message, message
+
+
+def scenario(emulator: RunningEmulator) -> dict[str, Any]:
+    """What a task does before it waits, on both drivers, and what that cost the Server (counted by it)."""
+    hook = AlteryxServerHook()
+    hook.list_workflows()
+    job = hook.create_job(JobRequest(QUICK))
+    hook.get_job(job.id)
+    asyncio.run(hook.aget_job(job.id))
+    info = emulator.info()
+    return {"api": hook.api_in_use(), "requests": info["requestsServed"], "tokens": info["tokensIssued"]}
+
+
+FRESH_PROCESS = """
+import json, sys
+from airflow_provider_alteryx.emulator import RunningEmulator
+from tests.hooks.test_transport import scenario
+print(json.dumps(scenario(RunningEmulator(**json.loads(sys.argv[1])))))
+"""
+
+
+def in_a_fresh_process(emulator: RunningEmulator) -> dict[str, Any]:
+    env = {**os.environ, "AIRFLOW_CONN_ALTERYX_DEFAULT": emulator.connection()}
+    fields = dataclasses.asdict(emulator)
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, json.dumps(fields)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return dict(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_after_reset_another_server_at_the_same_address_is_met_as_by_a_fresh_process(
+    workflows: Any, use_connection: Callable[..., None]
+) -> None:
+    """A 2021.4 Server (Web API v1 only), then a 2025.1 one (v3) on the same port with the same key: nothing of
+    the first survives (its API generation, token, creation records, sessions), and the second costs what it
+    costs a fresh process."""
+    port = free_port()
+    with run_emulator(EmulatorConfig(workflows=workflows, server_version="2021.4"), port=port) as older:
+        use_connection(older)
+        assert scenario(older)["api"] == ApiFamily.V1
+    TRANSPORT.reset()
+    with run_emulator(EmulatorConfig(workflows=workflows), port=port) as latest:
+        use_connection(latest)
+        after_reset = scenario(latest)
+    with run_emulator(EmulatorConfig(workflows=workflows), port=port) as fresh:
+        assert in_a_fresh_process(fresh) == after_reset
+    assert after_reset["api"] == ApiFamily.V3
