@@ -11,7 +11,7 @@ its own, so CPU, garbage collections and token caches are each client's alone. E
 jobs, then waits for all of them at once and measures: client CPU per poll, event-loop lag, the
 share of polls that happen, detection delay (client's event vs the Server's finish time), Server
 requests against the per-job minimum, token requests and full garbage collections. Then it prints
-the ratios and which goals of issue 12 are met. ``make bench`` runs it (about 12 minutes on 2 cores).
+the ratios and which of its goals are met. ``make bench`` runs it (about 12 minutes on 2 cores).
 
     .venv/bin/python bench/scale.py [--quick] [--only provider floor]
 """
@@ -517,7 +517,7 @@ def print_table(results: dict[Scenario, dict[str, Result]]) -> None:
 def goals(
     results: dict[Scenario, dict[str, Result]], import_ms: float, loaded: list[str]
 ) -> list[tuple[str, str, bool | None]]:
-    """Each goal of issue 12: what it asks, what was measured, and whether it holds (None: not measured in this run)."""
+    """Each goal of the scaling work: what it asks, what was measured, and whether it holds (None: not measured in this run)."""
     found: list[tuple[str, str, bool | None]] = []
 
     def scenario(waits: int, interval: float, latency: float = 0.0) -> dict[str, Result] | None:
@@ -663,7 +663,7 @@ def main() -> int:
     )
     print_table(results)
     print()
-    print(f"{'goal (issue 12)':<74}{'measured':<52}met")
+    print(f"{'goal':<74}{'measured':<52}met")
     for goal, measured, met in goals(results, import_ms, loaded):
         print(f"{goal:<74}{measured:<52}{'-' if met is None else 'yes' if met else 'NO'}")
     return 0

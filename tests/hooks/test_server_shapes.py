@@ -1,4 +1,4 @@
-"""The hook against what real Servers answer (issue 11), on every Server version: integer priorities and ``null``
+"""The hook against what real Servers answer, on every Server version: integer priorities and ``null``
 appIds, statuses it does not know, engine lines, an Artisan's key, long queues, stranded and cancelled jobs, and
 a Server restarting mid-run. The emulator answers as real Servers do (see ``tests/emulator/test_fidelity.py``)."""
 

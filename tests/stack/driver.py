@@ -19,7 +19,7 @@ from dev.stack import TRIGGERERS, Stack
 
 # Workflows of tests/stack/catalogue.yaml: 12 s, 45 s, 75 s and 120 s jobs, each outlasting its scenario's disruption.
 SHORT, MEDIUM, LONG, LONGEST = (f"5a000000000000000000000{i}" for i in range(1, 5))
-# Mapped tasks per scenario, as in issue 9.
+# Mapped tasks per scenario: enough to spread over both triggerers and to overlap a disruption.
 TASKS = 20
 # What AlteryxJobTrigger.on_kill logs when it keeps the job of a trigger that moved to another triggerer.
 MOVED = "this trigger moved to another triggerer"

@@ -1,4 +1,4 @@
-"""Issue 9's scenarios on the LocalExecutor stack: two triggerers, PostgreSQL, mapped deferrable tasks.
+"""The scenarios of a real deployment on the LocalExecutor stack: two triggerers, PostgreSQL, mapped deferrable tasks.
 
 Every scenario checks the task instance table and the emulator's job list: tasks succeeded, one job per
 input, no duplicate, and jobs cancelled only where a user asked. Its figures go to the summary table.

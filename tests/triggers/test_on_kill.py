@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 TASK = SimpleNamespace(dag_id="dag", run_id="run_1", task_id="run", map_index=3)
-SLOW_SERVER = 1.5  # seconds per answer: the Server of issue 9 whose cancel never completed
+SLOW_SERVER = 1.5  # seconds per answer: a Server slow enough that a cancel outlives the kill
 
 
 class StateLookup:
