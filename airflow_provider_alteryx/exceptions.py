@@ -139,6 +139,15 @@ class AlteryxAmbiguousJobError(AlteryxError):
         self.candidates = candidates
 
 
+class AlteryxCoordinationError(AlteryxError):
+    """Job creations could not take turns: their store is unreachable, or no turn came within the budget.
+
+    It happens before the creation is sent, so the Server surely has no job from it.
+    """
+
+    received = Received.NO
+
+
 class AlteryxJobError(AlteryxError):
     """A job ended unsuccessfully (or ran out of time); ``job`` holds its last known state (an
     :class:`~airflow_provider_alteryx.models.AlteryxJob`: typed loosely, as errors sit below the models)."""

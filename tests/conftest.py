@@ -8,9 +8,11 @@ import json
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,45 @@ def start_emulator(workflows: tuple[Workflow, ...]) -> Iterator[StartEmulator]:
 def emulator(start_emulator: StartEmulator) -> RunningEmulator:
     """A 2025.1 emulator serving the test catalogue."""
     return start_emulator()
+
+
+@dataclass
+class RedisServer:
+    """Debian's Redis on a free loopback port (dev/stack.py starts it), for the coordination store's tests."""
+
+    port: int
+
+    def client(self, password: str | None = None) -> Any:
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, password=password, socket_timeout=5)
+
+    @staticmethod
+    def down_port() -> int:
+        """A loopback port nothing listens on: a Redis that is down."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+
+    def flush(self) -> None:
+        self.client().flushall()
+
+    @contextmanager
+    def password(self, password: str) -> Iterator[None]:
+        """Require ``password`` while the block runs."""
+        self.client().config_set("requirepass", password)
+        try:
+            yield
+        finally:
+            self.client(password).config_set("requirepass", "")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    from dev.stack import redis
+
+    with redis(tmp_path_factory.mktemp("redis")) as url:
+        yield RedisServer(int(url.rsplit(":", 1)[1].split("/")[0]))
 
 
 class _UnclosedPools(logging.Handler):

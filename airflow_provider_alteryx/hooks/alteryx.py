@@ -20,6 +20,7 @@ from airflow_provider_alteryx.constants import DEFAULT_CONN_ID
 from airflow_provider_alteryx.exceptions import AlteryxError
 from airflow_provider_alteryx.hooks.api import AlteryxApi
 from airflow_provider_alteryx.hooks.config import ServerConfig
+from airflow_provider_alteryx.hooks.coordination import Creations
 from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.downloads import whole_file
 from airflow_provider_alteryx.hooks.form import ConnectionForm
@@ -157,8 +158,10 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         :param claims: jobs other callers hold, consulted if the creation's answer is lost (the operator
             passes other task instances' claims).
         :raises AlteryxAmbiguousJobError: the answer was lost and the job cannot be told apart from others.
+        :raises AlteryxCoordinationError: creations could not take turns (nothing was sent).
         """
-        return self._run(lambda api: api.run_workflow(request, claims))
+        creations = self._creations()
+        return self._run(lambda api: api.run_workflow(request, creations, claims))
 
     def run_workflow(
         self,
@@ -179,7 +182,11 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         :return: the candidate no other caller accounts for, or None when the earlier creation did not happen.
         :raises AlteryxAmbiguousJobError: still ambiguous.
         """
-        return self._run(lambda api: api.resume_creation(workflow_id, candidates, claims))
+        creations = self._creations()
+        return self._run(lambda api: api.resume_creation(workflow_id, candidates, creations, claims))
+
+    def _creations(self) -> Creations:
+        return TRANSPORT.creations(self.config, self.get_connection, self.log)
 
     def get_job(self, job_id: str) -> AlteryxJob:
         """One job as the Server reports it now, with outputs and engine messages (AlteryxNotFoundError if none)."""

@@ -6,12 +6,17 @@ yields what it needs done: an :class:`~airflow_provider_alteryx.hooks.steps.ApiC
 ``requests`` or ``aiohttp`` and send back the decoded answer, or throw the mapped error into the
 generator. URL building, request bodies, retries, API-generation fallback, question checks, job
 parsing and the attribution of lost creations therefore live here once and behave the same on both paths.
+
+The one I/O an operation does itself is a job creation's turn-taking with its coordination store
+(:mod:`~airflow_provider_alteryx.hooks.coordination`): short calls to a local file or to Redis, made in
+place, as creations run on the sync path only.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from typing import IO, Any, TypeVar
 from urllib.parse import quote
@@ -22,6 +27,7 @@ from airflow_provider_alteryx.exceptions import (
     AlteryxApiError,
     AlteryxBadRequestError,
     AlteryxConnectionError,
+    AlteryxCoordinationError,
     AlteryxError,
     AlteryxInputError,
     AlteryxJobTimeoutError,
@@ -30,13 +36,13 @@ from airflow_provider_alteryx.exceptions import (
 )
 from airflow_provider_alteryx.hooks.answers import unusable
 from airflow_provider_alteryx.hooks.config import ServerConfig
+from airflow_provider_alteryx.hooks.coordination import LEASE_SECONDS, Creations, Record, Turn
 from airflow_provider_alteryx.hooks.creation import (
     CLAIM_POLL_SECONDS,
     CLAIM_WAIT_SECONDS,
     NO_CLAIMS,
     TURN_POLL_SECONDS,
     Claims,
-    CreationLedger,
     attribute,
 )
 from airflow_provider_alteryx.hooks.jobs import JobRequest
@@ -85,7 +91,6 @@ class AlteryxApi:
 
     :param clock: where time is read (deadlines, retry budgets, poll schedules).
     :param capabilities: what Servers are known to lack.
-    :param ledger: the job creations of this process, per Server and workflow.
     """
 
     def __init__(
@@ -96,7 +101,6 @@ class AlteryxApi:
         *,
         clock: Clock,
         capabilities: Capabilities,
-        ledger: CreationLedger,
     ) -> None:
         self.config = config
         self.retry_policy = retry_policy
@@ -105,7 +109,6 @@ class AlteryxApi:
         self.log = log
         self.clock = clock
         self.capabilities = capabilities
-        self.ledger = ledger
 
     # ---- plumbing ----------------------------------------------------------------------------
     @property
@@ -273,29 +276,30 @@ class AlteryxApi:
             f"GET /workflows/{workflow_id}/jobs",
         )
 
-    def run_workflow(self, request: JobRequest, claims: Claims = NO_CLAIMS) -> Operation[AlteryxJob]:
+    def run_workflow(
+        self, request: JobRequest, creations: Creations, claims: Claims = NO_CLAIMS
+    ) -> Operation[AlteryxJob]:
         """Queue a job, never creating two for one call and never taking another caller's job.
 
-        Question names are checked against the workflow's questions first. Creations of one workflow
-        take turns within this process; a creation that may have reached the Server without its
-        answer coming back is attributed as :mod:`~airflow_provider_alteryx.hooks.creation` explains.
+        Question names are checked against the workflow's questions first. The creation then takes its
+        turn among the creators that share ``creations``; one whose answer is lost is attributed as
+        :mod:`~airflow_provider_alteryx.hooks.creation` explains.
 
         :raises AlteryxAmbiguousJobError: a lost answer that cannot be attributed; ``candidates`` lists the jobs.
+        :raises AlteryxCoordinationError: the creators' store is unreachable, or no turn came within the budget
+            (nothing was sent).
         """
         yield from self._check_question_names(request)
-        key = (self.config.server_key, request.workflow_id)
-        ticket = self.ledger.join(key)
-        try:
-            while not self.ledger.has_turn(key, ticket):
-                yield Sleep(TURN_POLL_SECONDS)
-            creation = self._create_call(request)  # which call it is (a creation), for the retry decisions
-            job = yield from with_retries(
-                creation, lambda: self._create_once(request, claims), self.budget, self.log
+        owner = claims.owner or f"anonymous/{uuid.uuid4().hex}"
+        creation = self._create_call(request)  # which call it is (a creation), for the retry decisions
+        return (
+            yield from with_retries(
+                creation,
+                lambda: self._create_in_turn(request, creations, claims, owner),
+                self.budget,
+                self.log,
             )
-            self.ledger.record(key, job.id)
-            return job
-        finally:
-            self.ledger.leave(key, ticket)
+        )
 
     def _check_question_names(self, request: JobRequest) -> Operation[None]:
         if not request.answers:
@@ -318,14 +322,61 @@ class AlteryxApi:
         family = ApiFamily.V3 if self.capabilities.has_v3(self.config.capability_key) else ApiFamily.V1
         return self._webapi_call(family, "POST", path, kind=CallKind.CREATE, json=request.body(family))
 
-    def _create_once(self, request: JobRequest, claims: Claims) -> Operation[AlteryxJob | Retry]:
-        """One try at creating the job: snapshot the workflow's jobs, send, and reconcile a lost answer.
+    def _create_in_turn(
+        self, request: JobRequest, creations: Creations, claims: Claims, owner: str
+    ) -> Operation[AlteryxJob | Retry]:
+        """One try at creating the job: a place in the workflow's queue, the snapshot of its jobs while the
+        creation ahead is sent, then this one's creation, reconciled before the turn passes if its answer is lost.
 
         :return: the job, or :class:`~airflow_provider_alteryx.hooks.retry.Retry` when the creation surely
             created nothing (refused before acting, or reconciled), so that it may be sent again.
         :raises AlteryxAmbiguousJobError: a job may exist but cannot be attributed.
         """
-        known = {job.id for job in (yield from self.list_workflow_jobs(request.workflow_id))}
+        key = f"{self.config.server_key} {request.workflow_id}"
+        turn = creations.join(key)
+        try:
+            yield from self._wait_for_turn(turn, request.workflow_id, ahead=1)
+            epoch = turn.epoch
+            known = yield from self._job_ids(request.workflow_id)
+            yield from self._wait_for_turn(turn, request.workflow_id, ahead=0)
+            if turn.epoch != epoch:
+                # A creator died while sending; its job may have appeared after the snapshot: take it again.
+                known = yield from self._job_ids(request.workflow_id)
+            if not turn.send():
+                raise AlteryxCoordinationError(
+                    f"This creation of a job of workflow {request.workflow_id} lost its turn before sending it (its "
+                    f"process was held up for longer than the {LEASE_SECONDS:.0f} s lease); nothing was sent. "
+                    "Retry the task."
+                )
+            outcome = yield from self._send_creation(request, known, key, creations, claims, owner)
+            if isinstance(outcome, AlteryxJob):
+                self._record(creations, key, Record.TAKEN, [outcome.id], owner)
+            return outcome
+        finally:
+            self._leave(turn)
+
+    def _wait_for_turn(self, turn: Turn, workflow_id: str, ahead: int) -> Operation[None]:
+        """Until at most ``ahead`` creations of the workflow are before this one: about one Server round trip per
+        creation ahead, and never longer than what is left of the operation's budget."""
+        started = self.clock.monotonic()
+        while turn.position() > ahead:
+            if self.clock.monotonic() >= self.budget.deadline:
+                raise AlteryxCoordinationError(
+                    f"No turn to create a job of workflow {workflow_id} came within the retry budget: after "
+                    f"{self.clock.monotonic() - started:.0f} s, {turn.ahead} creation(s) of it were still ahead "
+                    f"among the creators sharing {turn.creations.store.where}. Nothing was sent. Run fewer "
+                    "creations of one workflow at once (max_active_tis_per_dagrun, or a pool), or give the task a "
+                    "larger hook_params retry_budget."
+                )
+            yield Sleep(TURN_POLL_SECONDS)
+
+    def _job_ids(self, workflow_id: str) -> Operation[set[str]]:
+        return {job.id for job in (yield from self.list_workflow_jobs(workflow_id))}
+
+    def _send_creation(
+        self, request: JobRequest, known: set[str], key: str, creations: Creations, claims: Claims, owner: str
+    ) -> Operation[AlteryxJob | Retry]:
+        """Send the creation; a failure that may hide a job is reconciled against ``known``, the snapshot."""
         call = self._create_call(request)
         try:
             data = yield call
@@ -333,14 +384,14 @@ class AlteryxApi:
             raise (yield from self._explain_refusal(request, refused)) from None
         except (AlteryxApiError, AlteryxConnectionError) as error:
             if isinstance(error, AlteryxApiError) and _v3_unavailable(error):
-                # Nothing was created: V3 is unavailable to this key (see _v3_else_v1); try again on /webapi/v1.
+                # Nothing was created: V3 is unavailable to this key (see _v3_else_v1); send it on /webapi/v1.
                 self.capabilities.lacks_v3(self.config.capability_key)
-                return (yield from self._create_once(request, claims))
+                return (yield from self._send_creation(request, known, key, creations, claims, owner))
             if should_retry(call, error):  # surely never acted on: send it again
                 return Retry(error)
             if not error.retryable:
                 raise
-            job = yield from self._reconcile(request.workflow_id, known, claims, error)
+            job = yield from self._reconcile(request.workflow_id, known, key, creations, claims, owner, error)
             # Reconciled: a job it created, or none at all, and then it may be sent again.
             return job if job is not None else Retry(error)
         return _of_workflow(
@@ -364,26 +415,30 @@ class AlteryxApi:
         )
 
     def _reconcile(
-        self, workflow_id: str, known: set[str], claims: Claims, error: AlteryxError
+        self,
+        workflow_id: str,
+        known: set[str],
+        key: str,
+        creations: Creations,
+        claims: Claims,
+        owner: str,
+        error: AlteryxError,
     ) -> Operation[AlteryxJob | None]:
         """After a creation that may have reached the Server: the job it created, or None when it surely created none.
 
-        :param known: the workflow's jobs listed just before the creation was sent.
+        :param known: the workflow's jobs listed before the creation was sent.
         :raises AlteryxAmbiguousJobError: jobs appeared that cannot be told apart, even after waiting for claims.
         """
-        key = (self.config.server_key, workflow_id)
-        give_up = self.clock.monotonic() + (CLAIM_WAIT_SECONDS if claims.shared else 0.0)
+        # Claims of callers that do not share the store settle within seconds; those that share it are recorded.
+        wait = CLAIM_WAIT_SECONDS if claims.shared and not creations.shared_across_hosts else 0.0
+        give_up = self.clock.monotonic() + wait
         # A cut or timed-out answer may come from a Server still creating the job: look twice before concluding none exists.
         looks_needed = 2 if isinstance(error, AlteryxConnectionError) else 1
         looks, announced = 0, False
         while True:
-            appeared = [
-                job.id for job in (yield from self.list_workflow_jobs(workflow_id)) if job.id not in known
-            ]
+            appeared = [job_id for job_id in (yield from self._job_ids(workflow_id)) if job_id not in known]
             looks += 1
-            mine, unaccounted = attribute(
-                appeared, self.ledger.created(key) | claims.taken(), claims.contested()
-            )
+            mine, unaccounted = attribute(appeared, *self._held_by_others(key, creations, claims, owner))
             settled = looks >= looks_needed
             if claims.shared and not announced and (mine or unaccounted):
                 # Say what this caller holds before deciding, so that two callers never both take one job.
@@ -404,11 +459,42 @@ class AlteryxApi:
                 )
                 return None
             elif settled and self.clock.monotonic() >= give_up:
+                # Recorded before the turn passes, so that the creation after this one never adopts a candidate.
+                self._record(creations, key, Record.CONTESTED, unaccounted, owner)
                 raise _ambiguous(workflow_id, unaccounted, error)
             yield Sleep(CLAIM_POLL_SECONDS)
 
+    def _held_by_others(
+        self, key: str, creations: Creations, claims: Claims, owner: str | None
+    ) -> tuple[set[str], set[str]]:
+        """The jobs others created or adopted, and those they hold as candidates (``owner``'s own excepted)."""
+        taken = creations.held(key, Record.TAKEN) | claims.taken()
+        contested = creations.held(key, Record.CONTESTED, besides=owner) | claims.contested()
+        return taken, contested
+
+    def _record(
+        self, creations: Creations, key: str, record: Record, jobs: Sequence[str], owner: str
+    ) -> None:
+        """Record what this creation holds; a store that fails here costs the creations after it, never this job."""
+        try:
+            creations.record(key, record, jobs, owner)
+        except AlteryxCoordinationError as error:
+            self.log.warning(
+                "Could not record job(s) %s as %s (%s): a lost answer of the next creation of this workflow may "
+                "stay ambiguous",
+                ", ".join(jobs),
+                record,
+                error,
+            )
+
+    def _leave(self, turn: Turn) -> None:
+        try:
+            turn.leave()
+        except AlteryxCoordinationError as error:
+            self.log.warning("Could not give up a creation's turn (%s); it lapses within its lease", error)
+
     def resume_creation(
-        self, workflow_id: str, candidates: Sequence[str], claims: Claims = NO_CLAIMS
+        self, workflow_id: str, candidates: Sequence[str], creations: Creations, claims: Claims = NO_CLAIMS
     ) -> Operation[AlteryxJob | None]:
         """Examine again the candidates of an earlier ambiguous creation (a retry's first step).
 
@@ -417,16 +503,17 @@ class AlteryxApi:
         :raises AlteryxAmbiguousJobError: it is still ambiguous.
         """
         workflow_id = server_id(workflow_id, "workflow_id")
+        key = f"{self.config.server_key} {workflow_id}"
         mine, unaccounted = attribute(
-            list(candidates),
-            self.ledger.created((self.config.server_key, workflow_id)) | claims.taken(),
-            claims.contested(),
+            list(candidates), *self._held_by_others(key, creations, claims, claims.owner)
         )
         if mine is not None:
             self.log.info(
                 "Job %s, a candidate of the earlier try's lost creation, belongs to no other caller: adopting it",
                 mine,
             )
+            if claims.owner is not None:
+                self._record(creations, key, Record.TAKEN, [mine], claims.owner)
             return _of_workflow((yield from self.get_job(mine)), workflow_id)
         if unaccounted:
             raise _ambiguous(workflow_id, unaccounted, None)

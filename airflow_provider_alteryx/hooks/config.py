@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from airflow_provider_alteryx.utils.validation import seconds
 DEFAULT_POOL_SIZE = 256
 MAX_POOL_SIZE = 1024
 DEFAULT_TIMEOUT = 60.0
+# What an Airflow connection id may consist of.
+CONN_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
 
 Problem = Callable[[str], AlteryxInputError]
 
@@ -37,6 +40,8 @@ class ServerConfig:
     :param workflow_url_template: the workflow page, with ``{gallery_url}`` and ``{workflow_id}``.
     :param scheme_assumed: the host had no scheme and ``https`` was assumed (said in connection errors).
     :param pool_size: connections one event loop keeps to the Server (async path).
+    :param coordination_conn_id: the Redis connection through which job creations take turns across hosts;
+        None for this machine's own store (:mod:`~airflow_provider_alteryx.hooks.coordination`).
     """
 
     base_url: str
@@ -50,6 +55,7 @@ class ServerConfig:
     workflow_url_template: str = "{gallery_url}/app/workflow/{workflow_id}"
     scheme_assumed: bool = False
     pool_size: int = DEFAULT_POOL_SIZE
+    coordination_conn_id: str | None = None
 
     @classmethod
     def from_connection(
@@ -85,6 +91,7 @@ class ServerConfig:
             workflow_url_template=str(extra.get("workflow_url_template") or cls.workflow_url_template),
             scheme_assumed=scheme_assumed,
             pool_size=_pool_size(extra.get("pool_size"), bad),
+            coordination_conn_id=_conn_id(extra.get("coordination_conn_id"), bad),
         )
 
     @classmethod
@@ -180,6 +187,17 @@ def _pool_size(value: Any, bad: Problem) -> int:
         return pool_size_of(value, "extra pool_size")
     except AlteryxInputError as error:
         raise bad(str(error)) from None
+
+
+def _conn_id(value: Any, bad: Problem) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not CONN_ID.fullmatch(value.strip()):
+        raise bad(
+            f"extra coordination_conn_id is {value!r}; use the id of a Redis connection (letters, digits, "
+            "'_', '-' and '.'), or leave it out to take turns on this machine only"
+        )
+    return value.strip()
 
 
 def pool_size_of(value: Any, name: str) -> int:

@@ -42,6 +42,12 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Link shown on tasks; {gallery_url}, {base_url} and {workflow_id} are filled in.",
         "schema": {"type": ["string", "null"], "default": "{gallery_url}/app/workflow/{workflow_id}"},
     },
+    "coordination_conn_id": {
+        "label": "Coordination (Redis connection id)",
+        "description": "Where job creations take turns across hosts (Celery on several hosts, Kubernetes, Edge). "
+        "Empty: on this machine only.",
+        "schema": {"type": ["string", "null"], "default": None},
+    },
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
@@ -57,6 +63,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "verify": "true",
         "timeout": "60",
         "workflow_url_template": "{gallery_url}/app/workflow/{workflow_id}",
+        "coordination_conn_id": "redis_default",
     },
 }
 

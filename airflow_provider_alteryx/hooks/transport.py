@@ -12,7 +12,8 @@ nowhere else:
 
 - ``tokens``: OAuth 2.0 tokens, one fetch per lifetime per Server and key;
 - ``capabilities``: what each Server is known to lack (the V3 jobs API);
-- ``ledger``: turns and records of job creations (:mod:`~airflow_provider_alteryx.hooks.creation`);
+- the coordination of job creations (:mod:`~airflow_provider_alteryx.hooks.coordination`): one per store,
+  this machine's or a Redis named by a connection, with the leases this process holds in it;
 - ``cancels``: cancels started on kill, kept running until they end;
 - ``event_marks``: the marks of event triggers that Airflow gives no state store;
 - per event loop: aiohttp sessions (one pool per Server), job watchers and connection reads;
@@ -43,7 +44,7 @@ from airflow_provider_alteryx.hooks.answers import BodyReader, read_answer
 from airflow_provider_alteryx.hooks.api import AlteryxApi, Capabilities
 from airflow_provider_alteryx.hooks.auth import Token, TokenCache, oauth1_headers, token_cache_key, token_call
 from airflow_provider_alteryx.hooks.config import ServerConfig
-from airflow_provider_alteryx.hooks.creation import CreationLedger
+from airflow_provider_alteryx.hooks.coordination import Creations, LocalStore
 from airflow_provider_alteryx.hooks.failures import connection_failure
 from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule
 from airflow_provider_alteryx.hooks.retry import RetryPolicy
@@ -170,7 +171,8 @@ class Transport:
         self.clock = clock
         self.tokens = TokenCache(clock.monotonic)
         self.capabilities = Capabilities()
-        self.ledger = CreationLedger()
+        self._creations: dict[str | None, Creations] = {}  # by coordination connection id
+        self._warned_single_host = False
         self.cancels = Cancels()
         self.event_marks: dict[str, dict[str, Any]] = {}
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopShare] = (
@@ -182,23 +184,51 @@ class Transport:
     def api(self, config: ServerConfig, policy: RetryPolicy, log: Log) -> AlteryxApi:
         """The core's operations on ``config``'s Server, under ``policy`` and logging to ``log``, with what this
         process knows of the Server."""
-        return AlteryxApi(
-            config, policy, log, clock=self.clock, capabilities=self.capabilities, ledger=self.ledger
-        )
+        return AlteryxApi(config, policy, log, clock=self.clock, capabilities=self.capabilities)
+
+    def creations(self, config: ServerConfig, connection: Callable[[str], Any], log: Log) -> Creations:
+        """Who ``config``'s job creations take turns with: this machine's creators, or every host's that
+        shares the Redis of the extra ``coordination_conn_id`` (``connection`` reads that connection).
+
+        :raises AlteryxInputError: the Redis connection cannot work, or the ``redis`` extra is missing.
+        """
+        name = config.coordination_conn_id
+        with self._guard:
+            found = self._creations.get(name)
+        if found is None:
+            if name is None:
+                store: Any = LocalStore()
+            else:
+                from airflow_provider_alteryx.hooks.redis_store import redis_store
+
+                store = redis_store(name, connection(name))
+            with self._guard:
+                found = self._creations.setdefault(name, Creations(store))
+        if name is None and not self._warned_single_host:
+            self._warned_single_host = True
+            _warn_if_tasks_may_run_elsewhere(log)
+        return found
 
     def reads(self, config: ServerConfig, policy: RetryPolicy, log: Log) -> WaitReads:
         """How a wait reads ``config``'s Server, under its own ``policy`` and logging to its own ``log``."""
         return _Reads(self, config, policy, log)
 
     def reset(self) -> None:
-        """Forget every token, capability, creation record, cancel, mark, secret, session and loop share.
+        """Forget every token, capability, coordination, cancel, mark, secret, session and loop share.
+
+        The records of a coordination store outlive the process by design (other processes share them);
+        the places this process held in its queues are given up, lapsing within a lease.
 
         Sessions of running loops are dropped, not closed (closing needs their loop): call :meth:`aclose`
         on a loop first where its sessions must close cleanly.
         """
         self.tokens.clear()
         self.capabilities.clear()
-        self.ledger.clear()
+        with self._guard:
+            creations, self._creations = list(self._creations.values()), {}
+        for coordination in creations:
+            coordination.close()
+        self._warned_single_host = False
         self.cancels.forget()
         self.event_marks.clear()
         forget_secrets()
@@ -461,3 +491,24 @@ def _auth_headers(config: ServerConfig, call: ApiCall, token: Token | None) -> d
 
 
 TRANSPORT = Transport()
+
+
+# Executors whose tasks may run on another host than this one (Celery workers may all share one host, too).
+MULTI_HOST_EXECUTORS = ("CeleryExecutor", "KubernetesExecutor", "EdgeExecutor", "CeleryKubernetesExecutor")
+
+
+def _warn_if_tasks_may_run_elsewhere(log: Log) -> None:
+    """Say once, where the executor may run tasks on several hosts, what taking turns on one machine cannot cover."""
+    from airflow.providers.common.compat.sdk import conf
+
+    executor = str(conf.get("core", "executor", fallback=""))
+    found = [name for name in MULTI_HOST_EXECUTORS if name in executor]
+    if found:
+        log.warning(
+            "Job creations take turns on this machine only: the Alteryx connection has no extra "
+            "coordination_conn_id, and %s may run tasks on other hosts. A creation whose answer is lost while "
+            "another host creates a job of the same workflow can then fail as ambiguous (never a duplicate), "
+            "and between different DAG runs be given that host's job. Set coordination_conn_id to a Redis "
+            "connection every worker reaches; see the deployment page of the provider's documentation.",
+            found[0],
+        )

@@ -27,6 +27,8 @@ class TaskInstanceClaims:
         self.ti = ti
         self.task_ids = sorted(set(task_ids))
         self.me = f"{ti.task_id}[{ti.map_index}]"
+        # The same on every try of this task instance, so a retry recognises the candidates its earlier try recorded.
+        self.owner = f"{ti.dag_id}/{ti.run_id}/{self.me}"
 
     def taken(self) -> set[str]:
         return {str(value) for value in self._pull(XComKey.JOB_ID) if isinstance(value, str)}

@@ -44,6 +44,9 @@ class FaultProxy:
     url: str
     rules: list[Rule] = field(default_factory=list)
     seen: Counter[str] = field(default_factory=Counter)
+    #: Called (on a thread) with the method and path of each request before it is forwarded, e.g. to hold
+    #: requests until others have arrived.
+    hold: Callable[[str, str], object] | None = None
 
     def count(self, method: str, path_suffix: str) -> int:
         """How many requests of ``method`` to a path ending with ``path_suffix`` arrived."""
@@ -82,6 +85,8 @@ def _fail(request: web.Request, rule: Rule) -> web.StreamResponse:
 def _app(proxy: FaultProxy, target: str) -> web.Application:
     async def forward(request: web.Request) -> web.StreamResponse:
         proxy.seen[f"{request.method} {request.path}"] += 1
+        if proxy.hold is not None:
+            await asyncio.to_thread(proxy.hold, request.method, request.path)
         before = _matching(proxy, request, "before")
         if before is not None:
             return _fail(request, before)

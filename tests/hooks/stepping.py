@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_alteryx.exceptions import AlteryxApiError
 from airflow_provider_alteryx.hooks.api import AlteryxApi, Capabilities
 from airflow_provider_alteryx.hooks.config import ServerConfig
-from airflow_provider_alteryx.hooks.creation import CreationLedger
+from airflow_provider_alteryx.hooks.coordination import Creations, LocalStore
+from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
+from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep, drive
+from airflow_provider_alteryx.models import AlteryxJob
 
 WORKFLOW = "0000000000000000000000a1"
 JOB, OTHER = "00000000000000000000000a", "00000000000000000000000b"
@@ -67,16 +73,34 @@ class Stepper:
         return outcome
 
 
-def api(
-    clock: FakeClock, policy: RetryPolicy | None = None, ledger: CreationLedger | None = None
-) -> AlteryxApi:
+def api(clock: FakeClock, policy: RetryPolicy | None = None) -> AlteryxApi:
     return AlteryxApi(
         CONFIG,
         policy or RetryPolicy(delay=1.0),
         logging.getLogger("test"),
         clock=clock,
         capabilities=Capabilities(),
-        ledger=ledger or CreationLedger(),
+    )
+
+
+# The stepped creations' stores: one file each, all removed when the tests end.
+_STORES = tempfile.TemporaryDirectory(prefix="alteryx-stepped-turns-")
+
+
+def fresh_creations(clock: FakeClock) -> Creations:
+    """Creators sharing a store of their own, on the fake clock."""
+    return Creations(LocalStore(Path(_STORES.name, f"{uuid.uuid4().hex}.sqlite3"), clock=clock.time))
+
+
+def creation(
+    clock: FakeClock,
+    policy: RetryPolicy | None = None,
+    claims: Claims = NO_CLAIMS,
+    creations: Creations | None = None,
+) -> Operation[AlteryxJob]:
+    """A creation of :data:`WORKFLOW`, taking turns in ``creations`` (a store of its own by default)."""
+    return api(clock, policy).run_workflow(
+        JobRequest.build(WORKFLOW), creations or fresh_creations(clock), claims
     )
 
 

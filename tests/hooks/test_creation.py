@@ -6,9 +6,13 @@ emulator's own job list: exactly the jobs that should exist, and the one the hoo
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -18,7 +22,7 @@ from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxAmbiguousJobError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.jobs import JobRequest
-from tests.conftest import QUICK, REGIONAL
+from tests.conftest import QUICK, REGIONAL, RedisServer
 from tests.hooks.fault_proxy import FaultProxy, Rule, fault_proxy
 
 JOBS = f"/workflows/{REGIONAL}/jobs"
@@ -106,6 +110,7 @@ class Claimed:
     """Claims of other callers as a test states them."""
 
     shared = False
+    owner = "dag/run/task[0]"
 
     def __init__(self, taken: Sequence[str] = (), contested: Sequence[str] = ()) -> None:
         self._taken, self._contested = set(taken), set(contested)
@@ -210,29 +215,82 @@ def test_creations_of_one_workflow_take_turns_and_others_do_not_wait(
     assert [j["id"] for j in emulator.jobs() if j["workflowId"] == QUICK] == [quick]
 
 
-def _create_in_another_process(connection: str, region: str) -> str:
+def _create_in_another_process(environment: dict[str, str], region: str) -> str:
     import os
+    import tempfile
 
-    os.environ["AIRFLOW_CONN_ALTERYX_DEFAULT"] = connection
+    os.environ.update(environment)
+    tempfile.tempdir = None  # the TMPDIR of this "host"
     return AlteryxServerHook(retry_limit=4, retry_delay=0.01).run_workflow(REGIONAL, {"region": region}).id
+
+
+def _create_in_two_processes(environments: list[dict[str, str]]) -> dict[str, str | BaseException]:
+    """One creation in each of two processes (spawned, as task processes of separate hosts or one)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pending = {
+            region: pool.apply_async(_create_in_another_process, (environment, region))
+            for region, environment in zip(["EMEA", "APAC"], environments, strict=True)
+        }
+        outcomes: dict[str, str | BaseException] = {}
+        for region, result in pending.items():
+            try:
+                outcomes[region] = result.get(timeout=120)
+            except Exception as error:
+                outcomes[region] = error
+    return outcomes
+
+
+def _lose_both_answers_at_once(proxy: FaultProxy) -> None:
+    # Each lost answer is held for a second, so that without shared turns the two creations overlap for sure.
+    proxy.rules.append(Rule("POST", JOBS, "after", "drop", times=2, meanwhile=lambda: time.sleep(1.0)))
 
 
 def test_processes_on_one_machine_take_turns_so_lost_answers_stay_attributable(
     emulator: RunningEmulator, proxy: FaultProxy
 ) -> None:
     """As LocalExecutor's task processes do: both answers are lost, and each process still gets its own job."""
-    import multiprocessing
-    import os
-
-    # Each lost answer is held for a second, so that without turns the two creations would overlap for sure.
-    proxy.rules.append(Rule("POST", JOBS, "after", "drop", times=2, meanwhile=lambda: time.sleep(1.0)))
-    connection = os.environ["AIRFLOW_CONN_ALTERYX_DEFAULT"]
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        returned = dict(
-            zip(
-                ["EMEA", "APAC"],
-                pool.starmap(_create_in_another_process, [(connection, "EMEA"), (connection, "APAC")]),
-                strict=True,
-            )
-        )
+    _lose_both_answers_at_once(proxy)
+    connection = {"AIRFLOW_CONN_ALTERYX_DEFAULT": os.environ["AIRFLOW_CONN_ALTERYX_DEFAULT"]}
+    returned = _create_in_two_processes([connection, connection])
     assert jobs_by_region(emulator) == returned
+
+
+def _separate_hosts(tmp_path: Path, extra: dict[str, str]) -> list[dict[str, str]]:
+    """Two environments that share no temporary directory, as two hosts, with the connection's ``extra``."""
+    connection = json.loads(os.environ["AIRFLOW_CONN_ALTERYX_DEFAULT"])
+    connection["extra"] = {**connection.get("extra", {}), **extra}
+    hosts = []
+    for name in ("host-a", "host-b"):
+        (tmp_path / name).mkdir()
+        hosts.append({"AIRFLOW_CONN_ALTERYX_DEFAULT": json.dumps(connection), "TMPDIR": str(tmp_path / name)})
+    return hosts
+
+
+def test_hosts_that_share_a_redis_take_turns_so_lost_answers_stay_attributable(
+    emulator: RunningEmulator, proxy: FaultProxy, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    _lose_both_answers_at_once(proxy)
+    hosts = _separate_hosts(tmp_path, {"coordination_conn_id": "redis_turns"})
+    for host in hosts:
+        host["AIRFLOW_CONN_REDIS_TURNS"] = f"redis://127.0.0.1:{redis_server.port}/0"
+    returned = _create_in_two_processes(hosts)
+    assert jobs_by_region(emulator) == returned
+
+
+def test_hosts_that_share_nothing_cannot_attribute_answers_lost_together_and_create_nothing_more(
+    emulator: RunningEmulator, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """What a deployment without coordination loses: the two creations overlap, so both lost answers stay
+    ambiguous; still, no job is created twice."""
+    _lose_both_answers_at_once(proxy)
+    # Both POSTs are held until both have arrived, so each snapshot precedes both creations.
+    both_posted = threading.Barrier(2)
+    held = itertools.count()
+    proxy.hold = lambda method, path: (
+        both_posted.wait(timeout=60) if method == "POST" and JOBS in path and next(held) < 2 else None
+    )
+    outcomes = _create_in_two_processes(_separate_hosts(tmp_path, {}))
+    assert all(isinstance(outcome, AlteryxAmbiguousJobError) for outcome in outcomes.values()), outcomes
+    assert set(jobs_by_region(emulator)) == {"EMEA", "APAC"}

@@ -18,10 +18,9 @@ from airflow_provider_alteryx.exceptions import (
     AlteryxConnectionError,
     AlteryxError,
 )
-from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, Budget, RetryPolicy, should_retry
 from airflow_provider_alteryx.hooks.steps import ApiCall
-from tests.hooks.stepping import JOB, WORKFLOW, FakeClock, Script, Stepper, api, job, server_error
+from tests.hooks.stepping import JOB, FakeClock, Script, Stepper, api, creation, job, server_error
 
 DEFAULTS = RetryPolicy()
 TRIES = DEFAULT_ATTEMPTS
@@ -70,7 +69,7 @@ class TestTheBudget:
         clock = FakeClock()
         stepper = Stepper(lambda call: token_down(), clock)
         with pytest.raises(AlteryxApiError, match="token endpoint"):
-            stepper.run(api(clock, DEFAULTS).run_workflow(JobRequest.build(WORKFLOW)))
+            stepper.run(creation(clock, DEFAULTS))
         # The snapshot's tries were the creation's: no POST, and no second budget for a later step.
         assert all(call.method == "GET" for call in stepper.calls)
         assert (len(stepper.calls), stepper.elapsed <= DEFAULTS.budget) == (TRIES, True)
@@ -87,7 +86,7 @@ class TestTheBudget:
 
         stepper = Stepper(answer, clock)
         with pytest.raises(AlteryxApiError):
-            stepper.run(api(clock, policy).run_workflow(JobRequest.build(WORKFLOW)))
+            stepper.run(creation(clock, policy))
         assert stepper.elapsed <= policy.budget + 1e-9  # one deadline for the snapshot and the POST together
         assert [c.method for c in stepper.calls].count("POST") >= 1
 
@@ -95,7 +94,7 @@ class TestTheBudget:
         """Its POST was never sent, even where the token request itself may have reached the Server."""
         clock = FakeClock()
         stepper = Stepper(Script([[]], [token_silent(), job(JOB)]), clock)
-        created = stepper.run(api(clock, DEFAULTS).run_workflow(JobRequest.build(WORKFLOW)))
+        created = stepper.run(creation(clock, DEFAULTS))
         assert created.id == JOB
         assert ["POST" if c.method == "POST" else "list" for c in stepper.calls] == [
             "list",

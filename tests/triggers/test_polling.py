@@ -17,7 +17,6 @@ from airflow_provider_alteryx.exceptions import AlteryxJobTimeoutError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.api import AlteryxApi, Capabilities
 from airflow_provider_alteryx.hooks.config import ServerConfig
-from airflow_provider_alteryx.hooks.creation import CreationLedger
 from airflow_provider_alteryx.hooks.polling import PROGRESS_EVERY_SECONDS, JobProgress, PollSchedule, spread
 from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Sleep
@@ -123,9 +122,7 @@ def job_answers(statuses: list[str], disposition: str = "Success") -> Iterator[d
 
 def core_api(clock: FakeClock) -> AlteryxApi:
     config = ServerConfig(base_url="http://alteryx.invalid", api_key="k", api_secret="s")
-    return AlteryxApi(
-        config, RetryPolicy(), LOG, clock=clock, capabilities=Capabilities(), ledger=CreationLedger()
-    )
+    return AlteryxApi(config, RetryPolicy(), LOG, clock=clock, capabilities=Capabilities())
 
 
 class TestWaitForJob:
