@@ -21,7 +21,7 @@ help:
 	@echo "make test-quick  the pytest suite without the slow tests, on Airflow 3.3 (the inner loop)"
 	@echo "make standalone  airflow standalone with the emulator and the example DAGs (Ctrl-C stops it)"
 	@echo "make stack       Airflow as in production: PostgreSQL, scheduler, DAG processor, API server, two triggerers, emulator"
-	@echo "                 (EXECUTOR=celery adds Redis and two Celery workers; Ctrl-C stops it)"
+	@echo "                 (EXECUTOR=celery adds Redis and three Celery workers that share no disk; Ctrl-C stops it)"
 	@echo "make stack-test  the production-topology scenarios (tests/stack) on that stack, both executors"
 	@echo "make emulator    the emulator alone on http://127.0.0.1:8585"
 	@echo "make bench       the benchmarks in bench/"

@@ -2,8 +2,10 @@
 
 PostgreSQL (Debian's, in a temporary data directory), ``airflow db migrate``, a scheduler, a DAG processor,
 an API server, two triggerers and the emulator, each in its own process group on free loopback ports, with
-a temporary AIRFLOW_HOME. ``--executor celery`` adds Debian's Redis and two Celery workers (queues
-``worker-1`` and ``worker-2``). Everything is stopped on exit, Ctrl-C or SIGTERM.
+a temporary AIRFLOW_HOME. ``--executor celery`` adds Debian's Redis and three Celery workers (queues
+``worker-1`` to ``worker-3``) that share no disk, as on separate hosts: each has its own ``TMPDIR`` and
+``HOME``, and their job creations take turns through Redis (the connection's ``coordination_conn_id``).
+Everything is stopped on exit, Ctrl-C or SIGTERM.
 
 The topology (components, their commands, the settings they share) is declared once here;
 ``docker-compose.yaml`` runs the same components with the same settings, and tests/test_docker_compose.py
@@ -13,6 +15,7 @@ checks that the two agree.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pwd
 import secrets
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -58,7 +62,8 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "triggerer-2": ("triggerer",),
 }
 # The Celery profile's workers: each consumes the default queue and one of its own, so a DAG can send a
-# task to a given worker (the outputs test reads on worker-2 what worker-1 wrote).
+# task to a given worker (the outputs test reads on worker-2 what worker-1 wrote). Three, so that creations
+# of one workflow come from more than two hosts at once.
 CELERY_WORKERS: dict[str, tuple[str, ...]] = {
     f"celery-worker-{n}": (
         "celery",
@@ -70,8 +75,11 @@ CELERY_WORKERS: dict[str, tuple[str, ...]] = {
         "--celery-hostname",
         f"worker-{n}@%h",
     )
-    for n in (1, 2)
+    for n in (1, 2, 3)
 }
+# The Celery profile's Redis connection for job creations' turns (Redis database 1; the broker uses 0).
+COORDINATION_CONN_ID = "alteryx_turns"
+COORDINATION_DATABASE = 1
 # Settings every Airflow component gets, here and in docker-compose.yaml.
 AIRFLOW_SETTINGS: dict[str, str] = {
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -275,12 +283,21 @@ class Stack:
         """Start (or restart) component ``name``; its log is ``<workdir>/<name>.log``."""
         # The name lets a task tell which component ran it (the Celery outputs scenario).
         env = {**self.env, "ALTERYX_STACK_COMPONENT": name}
+        if name in CELERY_WORKERS:
+            env.update(self._own_disk(name))
         # Each process that serves its task logs needs a port of its own on this one host.
         env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(free_port())
         env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = str(free_port())
         log = self.workdir / f"{name}.log"
         component = self.components[name] = Component(name, _spawn(self.command(name), log, env), log)
         return component
+
+    def _own_disk(self, name: str) -> dict[str, str]:
+        """A worker's own ``TMPDIR`` and ``HOME``, as on a host of its own: nothing it keeps there is seen by the others."""
+        host = self.workdir / "hosts" / name
+        for folder in ("tmp", "home"):
+            (host / folder).mkdir(parents=True, exist_ok=True)
+        return {"TMPDIR": str(host / "tmp"), "HOME": str(host / "home")}
 
     def stop(self, name: str) -> None:
         """Stop component ``name`` gracefully (SIGTERM to its group, SIGKILL if it lingers)."""
@@ -361,7 +378,25 @@ def stack_env(
     if broker_url is not None:
         env["AIRFLOW__CELERY__BROKER_URL"] = broker_url
         env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + database_url
+        broker = urlsplit(broker_url)
+        env.update(coordination_env(server.connection(), str(broker.hostname), int(broker.port or 6379)))
     return env
+
+
+def coordination_env(alteryx_connection: str, redis_host: str, redis_port: int) -> dict[str, str]:
+    """The Celery profile's connections: the Alteryx one names the Redis its workers' creations take turns through."""
+    connection = json.loads(alteryx_connection)
+    connection["extra"]["coordination_conn_id"] = COORDINATION_CONN_ID
+    redis_connection = {
+        "conn_type": "redis",
+        "host": redis_host,
+        "port": redis_port,
+        "extra": {"db": COORDINATION_DATABASE},
+    }
+    return {
+        "AIRFLOW_CONN_ALTERYX_DEFAULT": json.dumps(connection),
+        f"AIRFLOW_CONN_{COORDINATION_CONN_ID.upper()}": json.dumps(redis_connection),
+    }
 
 
 @contextmanager

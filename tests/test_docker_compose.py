@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 import yaml
 
-from dev.stack import AIRFLOW_SETTINGS, CELERY_WORKERS, COMPONENTS, EXECUTOR_CLASSES, Executor
+from dev.stack import (
+    AIRFLOW_SETTINGS,
+    CELERY_WORKERS,
+    COMPONENTS,
+    EXECUTOR_CLASSES,
+    Executor,
+    coordination_env,
+)
 
 REPO = Path(__file__).parents[1]
 # Compose v1 renders and validates the file without a container engine (no Compose v2 plugin here).
@@ -101,6 +108,20 @@ def test_the_emulator_command_and_the_connection_match(compose: dict[str, Any]) 
     )
     assert connection["host"] == f"http://alteryx-emulator:{port}" and connection["conn_type"] == "alteryx"
     assert (connection["login"], connection["password"]) == (parsed.api_key, parsed.api_secret)
+
+
+def test_celery_workers_take_turns_through_redis_as_make_stack_s_do(compose: dict[str, Any]) -> None:
+    """Workers in separate containers share no disk: their creations must take turns through the profile's Redis."""
+    services = compose["services"]
+    expected = coordination_env(
+        services["airflow-scheduler"]["environment"]["AIRFLOW_CONN_ALTERYX_DEFAULT"], "redis", 6379
+    )
+    for name in CELERY_WORKERS:
+        environment = services[f"airflow-{name}"]["environment"]
+        assert {key: json.loads(environment[key]) for key in expected} == {
+            key: json.loads(value) for key, value in expected.items()
+        }
+        assert environment["_PIP_ADDITIONAL_REQUIREMENTS"].endswith("[redis]")
 
 
 def test_the_pool_the_simultaneous_example_uses_is_created(compose: dict[str, Any]) -> None:

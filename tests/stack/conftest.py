@@ -55,6 +55,7 @@ COLUMNS: list[tuple[str, int, Callable[[Figures], str]]] = [
     ("jobs/expected", 14, lambda f: f"{f.jobs_created}/{f.jobs_expected}"),
     ("cancelled", 10, lambda f: str(f.cancelled)),
     ("dupes", 6, lambda f: str(f.duplicates)),
+    ("wrong job", 10, lambda f: str(f.wrong_jobs)),
     ("kept on move", 13, lambda f: str(f.kept_on_move)),
     ("reassign s", 11, lambda f: _seconds(f.reassigned_after)),
     ("cancel s", 9, lambda f: _seconds(f.cancelled_after)),

@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,12 +15,21 @@ from typing import Any
 
 import psycopg2
 
+from airflow_provider_alteryx.constants import XComKey
 from dev.stack import TRIGGERERS, Stack
 
 # Workflows of tests/stack/catalogue.yaml: 12 s, 45 s, 75 s and 120 s jobs, each outlasting its scenario's disruption.
 SHORT, MEDIUM, LONG, LONGEST = (f"5a000000000000000000000{i}" for i in range(1, 5))
 # Mapped tasks per scenario: enough to spread over both triggerers and to overlap a disruption.
 TASKS = 20
+# Scenario (h)'s faults: about 20 % of requests fail before or after the Server acts, and 5 creation answers are lost.
+FAULTS = {
+    "error_rate": 0.1,
+    "throttle_rate": 0.05,
+    "drop_rate": 0.05,
+    "latency": 0.05,
+    "drop_job_responses": 5,
+}
 # What AlteryxJobTrigger.on_kill logs when it keeps the job of a trigger that moved to another triggerer.
 MOVED = "this trigger moved to another triggerer"
 STACK_DAG_IDS = {"stack_mapped", "stack_kill", "stack_blocker", "stack_outputs"}
@@ -61,6 +70,7 @@ class Figures:
     cancelled: int = 0
     kept_on_move: int = 0
     duplicates: int = 0
+    wrong_jobs: int = 0
     reassigned_after: float | None = None
     cancelled_after: float | None = None
     seconds: float = 0.0
@@ -191,7 +201,21 @@ class Driver:
             if str(job["questions"].get("item", "")).startswith(f"{run_id}/")
         ]
 
-    def figures(self, figures: Figures, tasks: dict[int, tuple[str | None, int]], run_id: str) -> Figures:
+    def wrong_jobs(self, dag_id: str, run_id: str, jobs: list[dict[str, Any]], indexes: Iterable[int]) -> int:
+        """Task instances whose ``job_id`` XCom is missing or names a job created for another (another map index's answer)."""
+        items = {job["id"]: job["questions"]["item"] for job in jobs}
+        rows = self.sql(
+            "SELECT map_index, value #>> '{}' FROM xcom WHERE dag_id = %s AND run_id = %s AND task_id = 'run' AND key = %s",
+            dag_id,
+            run_id,
+            XComKey.JOB_ID.value,
+        )
+        owned = dict(rows)
+        return sum(items.get(owned.get(index)) != f"{run_id}/{max(index, 0)}" for index in indexes)
+
+    def figures(
+        self, figures: Figures, tasks: dict[int, tuple[str | None, int]], run_id: str, dag_id: str
+    ) -> Figures:
         """Fill in ``figures`` from the finished run's task instances and its jobs."""
         jobs = self.jobs(run_id)
         answers = Counter(job["questions"]["item"] for job in jobs)
@@ -202,21 +226,36 @@ class Driver:
         figures.jobs_expected = len(tasks)
         figures.cancelled = sum(job["status"] == "Cancelled" for job in jobs)
         figures.duplicates = sum(count - 1 for count in answers.values())
+        figures.wrong_jobs = self.wrong_jobs(dag_id, run_id, jobs, tasks)
         figures.kept_on_move = len(self.logged("stack_mapped", run_id, MOVED))
         figures.seconds = time.monotonic() - figures.started
         return figures
 
 
+def run_under_faults(driver: Driver, figures: Figures, scenario: str, count: int) -> Figures:
+    """Run ``count`` mapped tasks of the short workflow under :data:`FAULTS` and fill in ``figures``."""
+    emulator = driver.stack.emulator
+    emulator.set_faults(**FAULTS)
+    try:
+        run_id = driver.trigger("stack_mapped", scenario, count=count, workflow=SHORT)
+        finish(driver, figures, run_id)
+    finally:
+        emulator.set_faults(**dict.fromkeys(FAULTS, 0))
+    figures.note = "20% faults, 5 lost creation answers"
+    return figures
+
+
 def finish(driver: Driver, figures: Figures, run_id: str, dag_id: str = "stack_mapped") -> Figures:
     """Wait for the run's ``run`` tasks to finish and fill in ``figures``."""
-    return driver.figures(figures, driver.wait_finished(dag_id, run_id), run_id)
+    return driver.figures(figures, driver.wait_finished(dag_id, run_id), run_id, dag_id)
 
 
 def assert_nothing_lost(figures: Figures) -> None:
-    """Every task succeeded, one job per task, none cancelled, none duplicated."""
-    assert (figures.succeeded, figures.jobs_created, figures.cancelled, figures.duplicates) == (
-        figures.tasks,
-        figures.tasks,
-        0,
-        0,
-    )
+    """Every task succeeded, one job per task, none cancelled, none duplicated, each task holding its own job."""
+    assert (
+        figures.succeeded,
+        figures.jobs_created,
+        figures.cancelled,
+        figures.duplicates,
+        figures.wrong_jobs,
+    ) == (figures.tasks, figures.tasks, 0, 0, 0)

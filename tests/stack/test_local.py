@@ -22,6 +22,7 @@ from tests.stack.driver import (
     Figures,
     assert_nothing_lost,
     finish,
+    run_under_faults,
     wait_until,
 )
 
@@ -165,20 +166,5 @@ def test_g_mark_failed_with_a_slow_server_cancels_the_job(local_stack: Driver, r
 
 
 def test_h_50_mapped_tasks_under_faults(local_stack: Driver, record: Figures) -> None:
-    emulator = local_stack.stack.emulator
-    faults = {
-        "error_rate": 0.1,
-        "throttle_rate": 0.05,
-        "drop_rate": 0.05,
-        "latency": 0.05,
-        "drop_job_responses": 5,
-    }
-    emulator.set_faults(**faults)
-    try:
-        run_id = local_stack.trigger("stack_mapped", "faults", count=50, workflow=SHORT)
-        finish(local_stack, record, run_id)
-    finally:
-        emulator.set_faults(**dict.fromkeys(faults, 0))
-    record.note = "20% faults, 5 lost creation answers"
-    assert_nothing_lost(record)
+    assert_nothing_lost(run_under_faults(local_stack, record, "faults", count=50))
     assert (record.tasks, record.retried) == (50, 0)
