@@ -104,6 +104,7 @@ bench: install
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/outage.py
 	$(BIN)/python bench/import_cost.py
+	$(BIN)/python -m bench.creation
 
 clean:
 	rm -rf $(VENV) $(AIRFLOW2_VENV) .airflow .pytest_cache .mypy_cache .ruff_cache *.egg-info
