@@ -7,7 +7,6 @@ the process's :data:`~airflow_provider_alteryx.hooks.transport.TRANSPORT`: synch
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -25,11 +24,7 @@ from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.downloads import whole_file
 from airflow_provider_alteryx.hooks.form import ConnectionForm
 from airflow_provider_alteryx.hooks.jobs import JobRequest, Questions
-from airflow_provider_alteryx.hooks.params import (
-    TEST_CONNECTION_POLICY,
-    TEST_CONNECTION_TIMEOUT,
-    HookSettings,
-)
+from airflow_provider_alteryx.hooks.params import TEST_CONNECTION_POLICY, HookSettings, connection_test_config
 from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, RetryPolicy
 from airflow_provider_alteryx.hooks.steps import Operation
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
@@ -160,8 +155,7 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         :raises AlteryxAmbiguousJobError: the answer was lost and the job cannot be told apart from others.
         :raises AlteryxCoordinationError: creations could not take turns (nothing was sent).
         """
-        creations = self._creations()
-        return self._run(lambda api: api.run_workflow(request, creations, claims))
+        return self._run(lambda api: api.run_workflow(request, self._creations(), claims))
 
     def run_workflow(
         self,
@@ -182,10 +176,10 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         :return: the candidate no other caller accounts for, or None when the earlier creation did not happen.
         :raises AlteryxAmbiguousJobError: still ambiguous.
         """
-        creations = self._creations()
-        return self._run(lambda api: api.resume_creation(workflow_id, candidates, creations, claims))
+        return self._run(lambda api: api.resume_creation(workflow_id, candidates, self._creations(), claims))
 
     def _creations(self) -> Creations:
+        """Who this connection's creations take turns with (:meth:`~airflow_provider_alteryx.hooks.transport.Transport.creations`)."""
         return TRANSPORT.creations(self.config, self.get_connection, self.log)
 
     def get_job(self, job_id: str) -> AlteryxJob:
@@ -292,9 +286,7 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         :return: ``(True, what was found)`` or ``(False, the cause and its fix)``; never raises.
         """
         try:
-            config = dataclasses.replace(
-                self.config, timeout=min(self.config.timeout, TEST_CONNECTION_TIMEOUT)
-            )
+            config = connection_test_config(self.config)
             workflows = self._run(lambda api: api.list_workflows(), TEST_CONNECTION_POLICY, config)
         except Exception as error:  # the UI shows the text: never a traceback, never a secret
             return False, scrub(

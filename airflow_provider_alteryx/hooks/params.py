@@ -74,6 +74,12 @@ class HookSettings:
 TEST_CONNECTION_POLICY = RetryPolicy(attempts=3, budget=8.0)
 TEST_CONNECTION_TIMEOUT = 5.0
 
+
+def connection_test_config(config: ServerConfig) -> ServerConfig:
+    """``config`` as the Test button uses it: requests time out after :data:`TEST_CONNECTION_TIMEOUT` at most."""
+    return dataclasses.replace(config, timeout=min(config.timeout, TEST_CONNECTION_TIMEOUT))
+
+
 # What hook_params may set: exactly the arguments HookSettings.parse takes (the connection id is the task's own).
 HOOK_PARAMS = frozenset(inspect.signature(HookSettings.parse).parameters)
 
