@@ -13,12 +13,13 @@ AIRFLOW2_LOCK := constraints/airflow2.txt
 # One lock serves every platform and every Python from our floor up (--universal).
 COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command 'make lock' pyproject.toml --extra test
 
-.PHONY: help install demo test test-quick test-airflow2 lint lock lock-upgrade standalone stack stack-test emulator bench soak clean
+.PHONY: help install demo test test-quick test-airflow2 lint package-check lock lock-upgrade standalone stack stack-test emulator bench soak clean
 
 help:
 	@echo "make demo        run the example DAGs through Airflow against the bundled Alteryx Server emulator"
 	@echo "make test        ruff, mypy and the whole pytest suite (stack scenarios included), on Airflow 3.3 and again on Airflow 2.11"
 	@echo "make test-quick  the pytest suite without the slow tests, on Airflow 3.3 (the inner loop)"
+	@echo "make package-check  build the wheel and sdist, check them, and see Airflow find the wheel in a fresh virtualenv"
 	@echo "make standalone  airflow standalone with the emulator and the example DAGs (Ctrl-C stops it)"
 	@echo "make stack       Airflow as in production: PostgreSQL, scheduler, DAG processor, API server, two triggerers, emulator"
 	@echo "                 (EXECUTOR=celery adds Redis and three Celery workers that share no disk; Ctrl-C stops it)"
@@ -73,7 +74,11 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+	$(MAKE) package-check
 	$(MAKE) test-airflow2
+
+package-check: install
+	$(BIN)/python dev/package_check.py
 
 test-airflow2: $(AIRFLOW2_INSTALLED)
 	$(AIRFLOW2_VENV)/bin/pytest
@@ -107,4 +112,4 @@ bench: install
 	$(BIN)/python -m bench.creation
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW2_VENV) .airflow .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(AIRFLOW2_VENV) .venv-package dist .airflow .pytest_cache .mypy_cache .ruff_cache *.egg-info

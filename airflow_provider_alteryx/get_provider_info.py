@@ -18,6 +18,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "Alteryx Server",
                 "external-doc-url": "https://help.alteryx.com/current/en/server/api-overview.html",
+                "tags": ["software"],
             }
         ],
         "operators": [

@@ -35,6 +35,9 @@ import pytest  # noqa: E402
 from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, load_catalogue, run_emulator  # noqa: E402
 from airflow_provider_alteryx.emulator.catalogue import Workflow  # noqa: E402
 
+# The provider's emulator fixture (alteryx_emulator) is opt-in, as for users' own DAG tests.
+pytest_plugins = ["airflow_provider_alteryx.emulator.pytest_plugin"]
+
 TEST_CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 QUICK, REGIONAL, WARNS, SLOW, MEDIUM, NAMED_OUTPUTS = (f"0000000000000000000000a{i}" for i in range(1, 7))
 WORKFLOW_NAMES = {"Quick", "Regional", "Warns", "Slow", "Medium", "Named outputs"}

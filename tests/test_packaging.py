@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
-import zipfile
 from functools import cache
 from importlib.metadata import metadata
 from pathlib import Path
@@ -40,8 +38,11 @@ def runtime_requirements() -> list[Requirement]:
 
 
 def all_requirements() -> list[Requirement]:
+    """Every third-party requirement; an extra that names the project's own extras (``test``) adds none."""
     extras = pyproject()["project"]["optional-dependencies"]
-    return runtime_requirements() + [Requirement(line) for lines in extras.values() for line in lines]
+    own = canonicalize_name(pyproject()["project"]["name"])
+    optional = [Requirement(line) for lines in extras.values() for line in lines]
+    return runtime_requirements() + [req for req in optional if canonicalize_name(req.name) != own]
 
 
 def pins(lock: Path) -> dict[str, list[str]]:
@@ -98,25 +99,26 @@ def test_lock_pins_every_dependency_within_its_range(lock: Path) -> None:
     assert not stale, f"{lock.name} is behind pyproject.toml for {stale}: run `make lock`"
 
 
-def test_wheel_ships_the_type_marker_the_emulator_catalogue_and_the_license(tmp_path: Path) -> None:
-    # Built from a copy, so the build's egg-info and build/ never land in the working tree.
-    source = tmp_path / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(REPO / name, source)
-    shutil.copytree(
-        REPO / "airflow_provider_alteryx",
-        source / "airflow_provider_alteryx",
-        ignore=shutil.ignore_patterns("__pycache__"),
+def test_emulator_command_without_its_extra_names_the_extra_to_install() -> None:
+    # A plain install of the provider has no YAML; Airflow's own environment does, so it is hidden here.
+    hide_yaml = (
+        "import sys; sys.modules['yaml'] = None; from airflow_provider_alteryx.emulator import main; main()"
     )
-    subprocess.run(
-        [sys.executable, "-m", "uv", "build", "--wheel", "--quiet", "--out-dir", str(tmp_path), str(source)],
-        check=True,
+    completed = subprocess.run(
+        [sys.executable, "-c", hide_yaml, "--port", "0"], capture_output=True, text=True, timeout=120
     )
-    (wheel,) = tmp_path.glob("*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    assert {
-        "airflow_provider_alteryx/py.typed",
-        "airflow_provider_alteryx/emulator/demo_catalogue.yaml",
-    } <= names
-    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), sorted(names)
+    assert (completed.returncode, completed.stderr.strip()) == (
+        1,
+        "alteryx-server-emulator: error: the Alteryx Server emulator needs PyYAML, which the provider installs "
+        "only on request: pip install 'airflow-provider-alteryx[emulator]'",
+    )
+
+
+def test_emulator_names_without_its_extra_name_the_extra_to_install() -> None:
+    hide_yaml = (
+        "import sys; sys.modules['yaml'] = None; from airflow_provider_alteryx.emulator import run_emulator"
+    )
+    completed = subprocess.run([sys.executable, "-c", hide_yaml], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 1
+    assert "ModuleNotFoundError: the Alteryx Server emulator needs PyYAML" in completed.stderr
+    assert "pip install 'airflow-provider-alteryx[emulator]'" in completed.stderr

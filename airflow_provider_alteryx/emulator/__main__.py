@@ -2,6 +2,6 @@ from __future__ import annotations
 
 import sys
 
-from airflow_provider_alteryx.emulator.server import main
+from airflow_provider_alteryx.emulator import main
 
 sys.exit(main())

@@ -1,13 +1,13 @@
-"""A pytest fixture that runs the bundled emulator (registered as a pytest plugin through the ``pytest11`` entry point).
-
-Use it in your own DAG tests::
+"""A pytest fixture that runs the bundled emulator, for your own DAG tests. It is opt-in, so pytest sessions
+that do not ask for it never load it: name it in a ``conftest.py`` (``pytest_plugins =
+["airflow_provider_alteryx.emulator.pytest_plugin"]``) or on the command line (``pytest -p
+airflow_provider_alteryx.emulator.pytest_plugin``), then::
 
     def test_my_dag(alteryx_emulator):
         os.environ["AIRFLOW_CONN_ALTERYX_DEFAULT"] = alteryx_emulator.connection()
 
-Every pytest session in an environment with the provider installed loads this module, so it imports
-nothing but pytest (already loaded) at start-up: the emulator, ``aiohttp.web`` and YAML are imported
-only when a test asks for the fixture.
+It imports nothing but pytest (already loaded) at start-up: the emulator, ``aiohttp.web`` and YAML are
+imported only when a test asks for the fixture, which needs the provider's ``emulator`` extra.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="session")
 def alteryx_emulator() -> Iterator[RunningEmulator]:
     """An emulated Alteryx Server (the newest version emulated) serving the bundled demo catalogue."""
-    from airflow_provider_alteryx.emulator.server import run_emulator
+    from airflow_provider_alteryx.emulator import run_emulator
 
     with run_emulator() as emulator:
         yield emulator

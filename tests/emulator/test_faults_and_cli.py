@@ -300,15 +300,15 @@ def test_cli_prints_its_address_serves_and_stops_cleanly(stop_signal: signal.Sig
         process.kill()
 
 
-def test_installed_pytest_fixture_serves_the_demo_catalogue(alteryx_emulator: RunningEmulator) -> None:
-    # Registered through the package's pytest11 entry point, as users' own DAG tests get it.
+def test_pytest_fixture_serves_the_demo_catalogue(alteryx_emulator: RunningEmulator) -> None:
+    # Opted into by tests/conftest.py, as users' own DAG tests opt in.
     info = alteryx_emulator.info()
     assert info["serverVersion"] == "2025.1"
     assert {"Extract orders", "Regional sales"} <= {w["name"] for w in info["workflows"]}
 
 
 def test_the_pytest_plugin_imports_nothing_until_its_fixture_is_used() -> None:
-    # Every pytest session in an environment with the provider installed loads the plugin.
+    # A session that opts in pays for the emulator only when a test uses the fixture.
     probe = (
         "import sys, pytest\n"
         "import airflow_provider_alteryx.emulator.pytest_plugin\n"
