@@ -13,12 +13,14 @@ AIRFLOW2_LOCK := constraints/airflow2.txt
 # One lock serves every platform and every Python from our floor up (--universal).
 COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command 'make lock' pyproject.toml --extra test
 
-.PHONY: help install demo test test-quick test-airflow2 lint package-check lock lock-upgrade standalone stack stack-test emulator bench soak clean
+.PHONY: help install demo test test-quick test-airflow2 lint docs package-check lock lock-upgrade standalone stack stack-test emulator bench soak clean
 
 help:
 	@echo "make demo        run the example DAGs through Airflow against the bundled Alteryx Server emulator"
-	@echo "make test        ruff, mypy and the whole pytest suite (stack scenarios included), on Airflow 3.3 and again on Airflow 2.11"
+	@echo "make test        ruff, mypy, the docs, the whole pytest suite (stack scenarios included) and the package check"
+	@echo "                 on Airflow 3.3, then the suite again on Airflow 2.11"
 	@echo "make test-quick  the pytest suite without the slow tests, on Airflow 3.3 (the inner loop)"
+	@echo "make docs        the documentation site in docs/_build/html (warnings are errors; internal links checked)"
 	@echo "make package-check  build the wheel and sdist, check them, and see Airflow find the wheel in a fresh virtualenv"
 	@echo "make standalone  airflow standalone with the emulator and the example DAGs (Ctrl-C stops it)"
 	@echo "make stack       Airflow as in production: PostgreSQL, scheduler, DAG processor, API server, two triggerers, emulator"
@@ -72,10 +74,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint docs
 	$(BIN)/pytest
 	$(MAKE) package-check
 	$(MAKE) test-airflow2
+
+# -n (nitpicky) makes every reference to code, page or label that does not resolve a warning, and -W a
+# warning an error; -E reads every page again, so a warning is never hidden by an earlier build. External
+# links are not fetched.
+docs: install
+	$(BIN)/sphinx-build -E -q -n -W --keep-going -b html docs docs/_build/html
+	@echo "docs/_build/html/index.html"
 
 package-check: install
 	$(BIN)/python dev/package_check.py
@@ -112,4 +121,4 @@ bench: install
 	$(BIN)/python -m bench.creation
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW2_VENV) .venv-package dist .airflow .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(AIRFLOW2_VENV) .venv-package dist docs/_build .airflow .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -15,9 +15,7 @@ from airflow_provider_alteryx.utils.server_text import display, unique_file_name
 
 # The run facet's key in OpenLineage events, and where its schema is described.
 FACET_NAME = "alteryx"
-_SCHEMA_URL = (
-    "https://github.com/airflow-provider-alteryx/airflow-provider-alteryx/blob/main/README.md#lineage"
-)
+_SCHEMA_URL = "https://github.com/airflow-provider-alteryx/airflow-provider-alteryx/blob/main/docs/outputs.rst#the-alteryx-run-facet"
 
 
 def operator_lineage(

@@ -1,0 +1,85 @@
+"""Sphinx configuration of the provider's documentation (``make docs``).
+
+The build runs nitpicky with warnings as errors, so a page that cites a class, function or page that no
+longer exists fails it. Two checks of this file's own hold the pages to the code: every error class of
+:mod:`airflow_provider_alteryx.exceptions` has its troubleshooting entry, and every connection field of
+:mod:`airflow_provider_alteryx.hooks.form` (and the ``pool_size`` extra) its row on the connection page.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+import airflow_provider_alteryx
+from airflow_provider_alteryx import exceptions
+from airflow_provider_alteryx.hooks.form import CONNECTION_FIELDS
+
+project = "airflow-provider-alteryx"
+author = "The airflow-provider-alteryx maintainers"
+copyright = "The airflow-provider-alteryx maintainers"
+release = airflow_provider_alteryx.__version__
+version = release
+
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode"]
+exclude_patterns = ["_build"]
+html_theme = "furo"
+html_title = f"Alteryx Server provider {release}"
+# No page is fetched from elsewhere while building: external names are not linked (no intersphinx).
+nitpicky = True
+nitpick_ignore_regex = [
+    # Names of other packages (Airflow, aiohttp, the standard library...), which nothing here documents.
+    (r"py:.*", r"(?!airflow_provider_alteryx\.).*\..*"),
+    # Builtins and typing names as they appear in signatures (str, Any, Self, T...).
+    (r"py:.*", r"[A-Za-z_]\w*"),
+    # Type variables, which autodoc links as if they were classes.
+    (r"py:class", r"airflow_provider_alteryx\..*\.T"),
+    # Pieces of a dataclass signature whose default comes from a factory, which autodoc splits inside the
+    # quoted annotation ('dict[str, ...]'=): not names at all.
+    (r"py:class", r"'.*"),
+]
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"show-inheritance": True}
+
+DOCS = Path(__file__).parent
+TROUBLESHOOTING = "troubleshooting"
+CONNECTION = "connection"
+# Connection extras the hook reads besides the form's fields (tuning, set in the JSON or URI forms).
+UNLISTED_EXTRAS = ("pool_size",)
+_log = logging.getLogger(__name__)
+
+
+def error_classes() -> list[str]:
+    """Every error the provider raises: the classes defined in its exceptions module."""
+    return [
+        f"{exceptions.__name__}.{name}"
+        for name, cls in inspect.getmembers(exceptions, inspect.isclass)
+        if cls.__module__ == exceptions.__name__ and issubclass(cls, exceptions.AlteryxError)
+    ]
+
+
+def check_pages(app: Sphinx, env: BuildEnvironment) -> None:
+    """Warn (an error under ``-W``) for an error class without its troubleshooting entry, or a field without its row."""
+    documented = {
+        name
+        for name, entry in env.get_domain("py").objects.items()  # type: ignore[attr-defined]
+        if entry.docname == TROUBLESHOOTING and entry.objtype == "exception"
+    }
+    for name in sorted(set(error_classes()) - documented):
+        _log.warning("%s has no entry in %s.rst: say its cause and its fix there", name, TROUBLESHOOTING)
+    page = (DOCS / f"{CONNECTION}.rst").read_text(encoding="utf-8")
+    for field in (*CONNECTION_FIELDS, *UNLISTED_EXTRAS):
+        if not re.search(rf"``{re.escape(field)}`` \(extra\)", page):
+            _log.warning("connection field %s has no row in %s.rst", field, CONNECTION)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("env-check-consistency", check_pages)
+    return {"parallel_read_safe": True}
