@@ -1,24 +1,33 @@
 """Sphinx configuration of the provider's documentation (``make docs``).
 
 The build runs nitpicky with warnings as errors, so a page that cites a class, function or page that no
-longer exists fails it. Two checks of this file's own hold the pages to the code: every error class of
-:mod:`airflow_provider_alteryx.exceptions` has its troubleshooting entry, and every connection field of
-:mod:`airflow_provider_alteryx.hooks.form` (and the ``pool_size`` extra) its row on the connection page.
+longer exists fails it. Checks of this file's own hold the pages to the code: every error class of
+:mod:`airflow_provider_alteryx.exceptions` has its troubleshooting entry, every connection field of
+:mod:`airflow_provider_alteryx.hooks.form` (and the ``pool_size`` extra) its row on the connection page,
+and every emulator flag the emulator page names exists. The ``emulator-help`` directive shows the
+emulator's own ``--help``, so the list of every flag is never copied.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
+import os
 import re
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 
 import airflow_provider_alteryx
 from airflow_provider_alteryx import exceptions
+from airflow_provider_alteryx.emulator import server
 from airflow_provider_alteryx.hooks.form import CONNECTION_FIELDS
 
 project = "airflow-provider-alteryx"
@@ -51,6 +60,9 @@ autodoc_default_options = {"show-inheritance": True}
 DOCS = Path(__file__).parent
 TROUBLESHOOTING = "troubleshooting"
 CONNECTION = "connection"
+EMULATOR = "emulator"
+# The width the emulator's --help is wrapped to on its page.
+HELP_COLUMNS = "100"
 # Connection extras the hook reads besides the form's fields (tuning, set in the JSON or URI forms).
 UNLISTED_EXTRAS = ("pool_size",)
 _log = logging.getLogger(__name__)
@@ -63,6 +75,26 @@ def error_classes() -> list[str]:
         for name, cls in inspect.getmembers(exceptions, inspect.isclass)
         if cls.__module__ == exceptions.__name__ and issubclass(cls, exceptions.AlteryxError)
     ]
+
+
+def emulator_help() -> str:
+    """What ``alteryx-server-emulator --help`` prints."""
+    out = io.StringIO()
+    with (
+        mock.patch.dict(os.environ, {"COLUMNS": HELP_COLUMNS}),
+        contextlib.redirect_stdout(out),
+        contextlib.suppress(SystemExit),  # --help exits when it has printed
+    ):
+        server.main(["--help"])
+    return out.getvalue()
+
+
+class EmulatorHelp(SphinxDirective):
+    """``.. emulator-help::``: the emulator's ``--help``, as the installed command prints it."""
+
+    def run(self) -> list[nodes.Node]:
+        text = emulator_help()
+        return [nodes.literal_block(text, text, language="text")]
 
 
 def check_pages(app: Sphinx, env: BuildEnvironment) -> None:
@@ -78,8 +110,13 @@ def check_pages(app: Sphinx, env: BuildEnvironment) -> None:
     for field in (*CONNECTION_FIELDS, *UNLISTED_EXTRAS):
         if not re.search(rf"``{re.escape(field)}`` \(extra\)", page):
             _log.warning("connection field %s has no row in %s.rst", field, CONNECTION)
+    flags = set(re.findall(r"--[a-z][a-z-]*", emulator_help()))
+    named = set(re.findall(r"``(--[a-z][a-z-]*)", (DOCS / f"{EMULATOR}.rst").read_text(encoding="utf-8")))
+    for flag in sorted(named - flags):
+        _log.warning("%s.rst names emulator flag %s, which the emulator no longer has", EMULATOR, flag)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("emulator-help", EmulatorHelp)
     app.connect("env-check-consistency", check_pages)
     return {"parallel_read_safe": True}
