@@ -36,7 +36,7 @@ copyright = "The airflow-provider-alteryx maintainers"
 release = airflow_provider_alteryx.__version__
 version = release
 
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode", "myst_parser"]
 exclude_patterns = ["_build"]
 html_theme = "furo"
 html_title = f"Alteryx Server provider {release}"
