@@ -78,6 +78,8 @@ class XComKey(StrEnum):
     JOB = "job"
     WORKFLOW_URL = "workflow_url"
     OUTPUT_FILES = "output_files"
+    # The connection the task reads the job through, so the UI's Alteryx job view asks the same Server.
+    CONN_ID = "alteryx_conn_id"
     # Jobs that may belong to a creation whose answer was lost; other task instances must not adopt them.
     JOB_CANDIDATES = "job_candidates"
 

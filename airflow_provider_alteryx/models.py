@@ -101,6 +101,8 @@ class AlteryxJob:
     disposition: str = Disposition.NONE
     created: str | None = None
     priority: str | None = None
+    # The worker tag the job asked for (empty or None: any worker).
+    worker_tag: str | None = None
     outputs: tuple[JobOutput, ...] = field(default=())
     messages: tuple[JobMessage, ...] = field(default=())
 
@@ -108,7 +110,7 @@ class AlteryxJob:
         object.__setattr__(self, "id", server_id(self.id, "a job's id"))
         if self.workflow_id is not None:
             object.__setattr__(self, "workflow_id", server_id(self.workflow_id, "a job's appId"))
-        for name in ("status", "disposition", "priority", "created"):
+        for name in ("status", "disposition", "priority", "created", "worker_tag"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, display(value, WORD_LIMIT))
@@ -134,6 +136,7 @@ class AlteryxJob:
             disposition=_text(data.get("disposition")) or Disposition.NONE,
             created=_text(data.get("createDateTime") or data.get("createDate")),
             priority=_priority_name(priority),
+            worker_tag=_text(data.get("workerTag")) or None,
             outputs=tuple(JobOutput.from_api(o) for o in _list(data, "outputs")),
             messages=tuple(JobMessage.from_api(m) for m in _list(data, "messages")),
         )

@@ -194,6 +194,10 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         """The workflow's newest jobs, newest first (list items carry no outputs or messages)."""
         return self._run(lambda api: api.list_workflow_jobs(workflow_id, limit))
 
+    def queued_job_ids(self) -> list[str]:
+        """The Server's queue, next to run first (Curator keys on Servers with ``GET /v3/jobs``)."""
+        return self._run(lambda api: api.queued_job_ids())
+
     def cancel_job(self, job_id: str) -> AlteryxJob:
         """Cancel a queued or running job (Server 2025.1+); a finished job is returned unchanged.
 

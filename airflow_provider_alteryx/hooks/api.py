@@ -58,6 +58,8 @@ T = TypeVar("T")
 
 # How many of a workflow's newest jobs to compare when checking whether a lost job creation went through.
 RECENT_JOBS = 100
+# The longest queue the UI asks for at once; a job further back is shown as beyond it.
+QUEUE_LIMIT = 1000
 
 
 class Capabilities:
@@ -607,6 +609,30 @@ class AlteryxApi:
                     job,
                 )
 
+    def queued_job_ids(self) -> Operation[list[str]]:
+        """The ids of every job waiting in the Server's queue, next to run first (``GET /v3/jobs``, Curators only).
+
+        The order is the Server's dispatch order: higher priority first, then the longest waiting.
+
+        :raises AlteryxUnsupportedError: the legacy API, or a Server without ``GET /v3/jobs``.
+        :raises AlteryxApiError: 401 for a key that is not a Curator's.
+        """
+        if self.legacy:
+            raise AlteryxUnsupportedError(
+                "The legacy API has no list of queued jobs; it needs the V3 API and a Curator's key."
+            )
+        try:
+            data = yield from self.request(
+                self._webapi_call(
+                    ApiFamily.V3, "GET", "/jobs", params={"statuses": "Queued", "limit": str(QUEUE_LIMIT)}
+                )
+            )
+        except AlteryxNotFoundError:
+            raise AlteryxUnsupportedError(
+                f"{self.config.base_url} answered 404 to GET /v3/jobs: this Server version does not list its queue."
+            ) from None
+        return self._parse("a list of queued jobs", _queue_order, data, "GET /jobs")
+
     # ---- schedules ---------------------------------------------------------------------------
     def list_schedules(self) -> Operation[list[dict[str, Any]]]:
         """The schedules the key can see, as the V3 list shows them (``id, name, workflowId, ownerId, runDateTime``).
@@ -685,3 +711,11 @@ def _ambiguous(
         "the Server (their questions' values show whose they are); a retry of this task examines them again before creating one.",
         candidates=tuple(candidates),
     )
+
+
+def _queue_order(data: Any) -> list[str]:
+    """Queued job ids in dispatch order: priority (highest first), then queue time (oldest first)."""
+    items = [item for item in _mapping(data).get("data") or [] if item.get("status") == "Queued"]
+    rank = {"Critical": 3, "High": 2, "Medium": 1}
+    items.sort(key=lambda item: (-rank.get(str(item.get("priority")), 0), str(item.get("queueTime") or "")))
+    return [server_id(str(item["jobId"]), "a queued job's id") for item in items]

@@ -147,6 +147,7 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         request = JobRequest.build(
             workflow_id, self.questions, self.priority, self.worker_tag, self.credential_id
         )
+        ti.xcom_push(key=XComKey.CONN_ID, value=self.alteryx_conn_id)
         self._publish_workflow_link(ti, request.workflow_id)
         job = self._job_of_earlier_try(context, request) or self._submit(context, request)
         self.job_id = job.id

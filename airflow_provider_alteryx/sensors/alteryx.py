@@ -72,6 +72,9 @@ class AlteryxJobSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         self.job_id = server_id(self.job_id, "job_id")  # as rendered: checked before any request
+        # What the UI's Alteryx job view reads: which job, through which connection.
+        context["ti"].xcom_push(key=XComKey.JOB_ID, value=self.job_id)
+        context["ti"].xcom_push(key=XComKey.CONN_ID, value=self.alteryx_conn_id)
         if not self.deferrable:
             return super().execute(context)
         job = self.hook.get_job(self.job_id)
