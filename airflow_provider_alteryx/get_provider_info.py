@@ -7,6 +7,12 @@ from typing import Any
 from airflow_provider_alteryx import __version__
 from airflow_provider_alteryx.hooks.form import CONNECTION_FIELDS, UI_FIELD_BEHAVIOUR
 
+_ALTERYX_URIS = {
+    "schemes": ["alteryx"],
+    "handler": "airflow_provider_alteryx.assets.alteryx.sanitize_uri",
+    "to_openlineage_converter": "airflow_provider_alteryx.assets.alteryx.convert_asset_to_openlineage",
+}
+
 
 def get_provider_info() -> dict[str, Any]:
     return {
@@ -48,6 +54,8 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        # The same scheme under both names: "asset-uris" for Airflow 3, "dataset-uris" for Airflow 2.
+        **{key: [_ALTERYX_URIS] for key in ("asset-uris", "dataset-uris")},
         "extra-links": ["airflow_provider_alteryx.operators.alteryx.AlteryxWorkflowLink"],
         "connection-types": [
             {

@@ -5,6 +5,8 @@ on its own schedule, and the steps that follow it move to Airflow first. An ``As
 the workflow's jobs every minute (one request, however many jobs run) and updates the asset once per
 job that finished with ``Success`` or ``Warning``; this DAG, scheduled on the asset, then runs once
 per such job, with the job's summary (id, disposition, outputs, messages) in its triggering event.
+The asset is the workflow's (``alteryx://<Server host>/workflows/<id>``), which the operator also updates
+when an Airflow task runs the workflow: the DAG follows the workflow whoever ran it.
 
 A job that finished while the triggerer was down is reported when it is back, and none is reported
 twice (see :class:`~airflow_provider_alteryx.triggers.workflow_events.AlteryxWorkflowJobsTrigger`).
@@ -18,6 +20,8 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, Asset, task
 
+from airflow_provider_alteryx.assets.alteryx import workflow_uri
+
 try:
     from airflow.sdk import AssetWatcher
 
@@ -29,13 +33,15 @@ except ImportError:  # Airflow 2
 
 # "Regional sales" in the emulator's bundled demo catalogue; use your Server's workflow id instead.
 REGIONAL_SALES = "6a1f0c2b3d4e5f60718293a7"
+# The Server alteryx_default points at (here the emulator of `make emulator`); the asset's URI names it.
+ALTERYX_SERVER = "http://127.0.0.1:8585"
 # Jobs created before this are never reported. A fixed time: Airflow identifies the watcher by its arguments.
 WATCH_SINCE = "2026-11-01T00:00:00Z"
 
 if EVENT_DRIVEN:
     regional_sales_jobs = Asset(
-        name="alteryx_regional_sales_jobs",
-        uri=f"alteryx://server/workflows/{REGIONAL_SALES}/jobs",
+        name="alteryx_regional_sales",
+        uri=workflow_uri(ALTERYX_SERVER, REGIONAL_SALES),
         watchers=[
             AssetWatcher(
                 name="regional_sales_finished",
@@ -63,7 +69,8 @@ if EVENT_DRIVEN:
             job_ids = []
             for events in (triggering_asset_events or {}).values():
                 for event in events:
-                    payload = event.extra.get("payload", {})
+                    # A watcher's event carries the trigger's payload; the operator's has job_id and disposition itself.
+                    payload = event.extra.get("payload", event.extra)
                     job = payload.get("job", {})
                     print(
                         f"Alteryx job {payload.get('job_id')} of workflow {payload.get('workflow_id')} ended {payload.get('disposition')}"

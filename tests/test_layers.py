@@ -23,6 +23,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("__init__", "constants", "exceptions", "utils.*")),
     # What a Server answer means: the job model, and how a finished job is judged.
     ("models", ("models", "outcome")),
+    # Workflows and outputs as Airflow assets: their URIs, checked by Airflow through the provider info.
+    ("assets", ("assets.*",)),
     # Talking to the Server: the I/O-free core, the transport under it and the hook over both.
     ("hooks", ("hooks.*",)),
     # The Airflow tasks: triggers first, since the operator and the sensor defer to them.

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseOperator, BaseOperatorLink, XCom, conf
+from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperator, BaseOperatorLink, XCom, conf
 
+from airflow_provider_alteryx.assets.alteryx import ALIAS_NAME, output_uri, workflow_uri
 from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, StateKey, XComKey
 from airflow_provider_alteryx.exceptions import (
     AlteryxAmbiguousJobError,
@@ -50,6 +51,10 @@ class AlteryxRunWorkflowOperator(BaseOperator):
     The job id, the job's URL and the workflow's page are pushed to XCom (``job_id``, ``job_url``,
     ``workflow_url``) as soon as the job exists; the return value is the job id, and the finished
     job's summary is pushed as ``job``.
+
+    On success the task adds asset events through its outlet alias ``alteryx_workflow_runs``: one for
+    the workflow (``alteryx://<Server host>/workflows/<id>``, see :mod:`airflow_provider_alteryx.assets.alteryx`)
+    and one for each output it saved, each with the job id and disposition as extra.
 
     A retry whose earlier try's job is still queued or running re-attaches to that job instead of
     submitting another (Airflow 3.3+, which keeps task state across tries); once that job has
@@ -130,6 +135,8 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         self.cancel_on_kill = cancel_on_kill
         self.output_dir = output_dir
         self.hook_params = check_hook_params(hook_params)
+        # Where the asset events of a successful run go: the workflow's URI is known only once the task runs.
+        self.outlets = [*self.outlets, AssetAlias(name=ALIAS_NAME)]
         self.job_id: str | None = None
         # The finished job and where its outputs went, for OpenLineage once the task completes.
         self._finished: tuple[AlteryxJob, list[str]] | None = None
@@ -302,8 +309,21 @@ class AlteryxRunWorkflowOperator(BaseOperator):
         saved = self._download_outputs(job) if self.output_dir else []
         if self.output_dir:
             ti.xcom_push(key=XComKey.OUTPUT_FILES, value=saved)
+        self._emit_assets(context, job, saved)
         self._finished = (job, saved)
         return job.id
+
+    def _emit_assets(self, context: Context, job: AlteryxJob, saved: list[str]) -> None:
+        """Asset events of a successful run: the workflow, then every saved output, with the job id and disposition."""
+        events = context.get("outlet_events")
+        workflow_id = job.workflow_id or self.workflow_id  # legacy answers may carry no appId
+        if events is None or workflow_id is None:
+            return
+        extra: dict[str, Any] = {"job_id": job.id, "disposition": job.disposition}
+        alias = events[AssetAlias(name=ALIAS_NAME)]
+        alias.add(Asset(workflow_uri(self.hook.config.base_url, workflow_id)), extra=extra)
+        for location in saved:
+            alias.add(Asset(output_uri(location)), extra=extra)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage (with its provider installed): the Alteryx job as the ``alteryx`` run facet (Server, API,

@@ -1,10 +1,12 @@
 """An event trigger that reports each job of a workflow that finished, for DAGs scheduled on Server-run jobs.
 
-Use it in an ``AssetWatcher`` (Airflow 3): a DAG scheduled on the asset then runs once per job that a
-Server schedule (or a Gallery user, or anything else) ran for the workflow::
+Use it in an ``AssetWatcher`` (Airflow 3) on the workflow's asset: a DAG scheduled on the asset then runs
+once per job that a Server schedule (or a Gallery user, or anything else) ran for the workflow, and once per
+successful run of :class:`~airflow_provider_alteryx.operators.alteryx.AlteryxRunWorkflowOperator`, whose
+asset events name the same URI (``alteryx://<Server host>/workflows/<id>``)::
 
-    jobs = Asset("alteryx://sales-refresh", watchers=[AssetWatcher(name="sales_refresh_jobs", trigger=AlteryxWorkflowJobsTrigger(
-        workflow_id="5f0c3a1b2c3d4e5f6a7b8c9d", since="2026-11-01T00:00:00Z"))])
+    sales = Asset(workflow_uri("https://gallery.example.com", "5f0c3a1b2c3d4e5f6a7b8c9d"), watchers=[AssetWatcher(
+        name="sales_jobs", trigger=AlteryxWorkflowJobsTrigger(workflow_id="5f0c3a1b2c3d4e5f6a7b8c9d", since="2026-11-01T00:00:00Z"))])
 
 This module needs Airflow 3 (``BaseEventTrigger``); importing it on Airflow 2 raises ``ImportError``.
 """
