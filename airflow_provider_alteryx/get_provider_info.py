@@ -54,6 +54,9 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "plugins": [
+            {"name": "alteryx", "plugin-class": "airflow_provider_alteryx.plugins.alteryx.AlteryxPlugin"}
+        ],
         # The same scheme under both names: "asset-uris" for Airflow 3, "dataset-uris" for Airflow 2.
         **{key: [_ALTERYX_URIS] for key in ("asset-uris", "dataset-uris")},
         "extra-links": ["airflow_provider_alteryx.operators.alteryx.AlteryxWorkflowLink"],

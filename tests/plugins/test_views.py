@@ -1,0 +1,130 @@
+"""The views' pieces without a browser: what the pages show (escaped), and what the Server cache asks and says.
+
+The whole plugin inside Airflow's API server, with its authentication, is tested in tests/ui.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from airflow_provider_alteryx.plugins.alteryx import HAS_EXTERNAL_VIEWS
+
+if not HAS_EXTERNAL_VIEWS:
+    pytest.skip("the views need Airflow 3.1 or later (external views)", allow_module_level=True)
+
+from airflow_provider_alteryx.emulator import RunningEmulator
+from airflow_provider_alteryx.emulator.config import Role
+from airflow_provider_alteryx.hooks.jobs import JobRequest
+from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.plugins import pages
+from airflow_provider_alteryx.plugins.lookup import Queue, ServerCache, Since, TaskJob, TaskRef
+from airflow_provider_alteryx.plugins.routes import task_ref
+from tests.conftest import REGIONAL, StartEmulator
+
+HOSTILE = '<img src=x onerror="alert(1)"> & </td>'
+JOB_ID, OUTPUT_ID = "0123456789abcdef01234567", "89abcdef0123456789abcdef"
+
+
+def finished_job(**overrides: Any) -> AlteryxJob:
+    return AlteryxJob.from_api(
+        {
+            "id": JOB_ID,
+            "status": "Completed",
+            "disposition": "Success",
+            "priority": "High",
+            "workerTag": HOSTILE,
+            "messages": [{"status": 3, "text": HOSTILE, "toolId": 4}],
+            "outputs": [{"id": OUTPUT_ID, "name": HOSTILE, "formats": ["Csv"]}],
+            **overrides,
+        }
+    )
+
+
+def task(state: str = "success") -> TaskJob:
+    ti: Any = SimpleNamespace(state=state, dag_id="d", run_id="r", task_id="t", map_index=-1)
+    return TaskJob(ti=ti, is_alteryx=True, job_id=JOB_ID, conn_id="alteryx_default")
+
+
+def panel(job: AlteryxJob, queue: Queue | None = None) -> str:
+    moment = datetime.now(UTC) - timedelta(seconds=75)
+    since = Since(job.status, moment, job.disposition, moment)
+    ref = TaskRef("d", "run & <co>", "t")
+    return pages.job_panel(ref, task(), job, since, queue or Queue(unknown_because="not in the queue"))
+
+
+def test_server_text_is_shown_as_text_never_as_markup() -> None:
+    html = panel(finished_job())
+    assert "<img" not in html and "</td>'" not in html
+    assert (
+        html.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;/td&gt;") == 3
+    )  # tag, message, output
+
+
+def test_the_panel_says_status_disposition_and_how_long() -> None:
+    html = panel(finished_job())
+    for shown in ("Completed for 1 min 15 s", "Success for 1 min 15 s", ">High<", 'data-final="true"'):
+        assert shown in html
+
+
+def test_outputs_link_to_this_tasks_download_route() -> None:
+    html = panel(finished_job())
+    assert (
+        f'href="job/outputs/{OUTPUT_ID}?dag_id=d&amp;run_id=run+%26+%3Cco%3E&amp;task_id=t&amp;map_index=-1&amp;format=Csv"'
+        in html
+    )
+
+
+def test_an_unfinished_job_offers_no_downloads_and_keeps_refreshing() -> None:
+    html = panel(
+        finished_job(status="Running", disposition="None"), Queue(position=None, unknown_because="x")
+    )
+    assert 'data-final="false"' in html and "job/outputs" not in html
+
+
+def test_the_queue_position_or_why_not() -> None:
+    assert "position 2 of 5 in the Server&#x27;s queue" in panel(finished_job(), Queue(position=2, length=5))
+
+
+def test_a_task_that_is_not_mapped_keeps_its_map_index_placeholder() -> None:
+    assert task_ref("d", "r", "t", "{MAP_INDEX}").map_index == -1
+    assert task_ref("d", "r", "t", "3").map_index == 3
+
+
+@pytest.fixture
+def curator(start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    """An emulator with no free worker (so jobs wait Queued), ``alteryx_default`` on its Curator key."""
+    running = start_emulator(workers=0)
+    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", running.connection())
+    monkeypatch.setenv("AIRFLOW_CONN_ARTISAN", running.connection(role=Role.ARTISAN))
+    return running
+
+
+def test_the_queue_as_a_curator_sees_it_and_why_an_artisan_cannot(curator: RunningEmulator) -> None:
+    cache = ServerCache()
+    hook = cache.hook("alteryx_default")
+    request = JobRequest.build(REGIONAL, {"region": "EMEA"})
+    hook.create_job(request)
+    job, _ = cache.job("alteryx_default", hook.create_job(request).id)
+    assert cache.queue("alteryx_default", job) == Queue(position=2, length=2)
+    why = cache.queue("artisan", job).unknown_because
+    assert why == "the Server shows its queue to Curators only, and this connection's key is not a Curator's"
+
+
+def test_viewers_share_one_answer_while_it_is_fresh(curator: RunningEmulator) -> None:
+    now = [0.0]
+    cache = ServerCache(clock=lambda: now[0])
+    hook = cache.hook("alteryx_default")
+    job_id = hook.create_job(JobRequest.build(REGIONAL, {"region": "EMEA"})).id
+    cache.job("alteryx_default", job_id)
+    served = curator.info()["requestsServed"]
+    for _ in range(5):
+        cache.job("alteryx_default", job_id)
+    assert curator.info()["requestsServed"] == served, "viewers within FRESH_SECONDS asked the Server again"
+    hook.cancel_job(job_id)
+    now[0] += 5
+    job, since = cache.job("alteryx_default", job_id)
+    assert (job.status, since.status, since.disposition) == ("Cancelled", "Cancelled", "Cancelled")
