@@ -26,6 +26,8 @@ TEST_DAGS = HERE / "dags"
 # Backports of two Airflow 3.3.2 fixes (the Test button; a deferred-task race), loaded by the API server and scheduler.
 TEST_PLUGINS = HERE / "plugins"
 USER = "admin"
+# A second user with no role: SimpleAuthManager grants a user without a role nothing, so it may read no DAG.
+OUTSIDER = "outsider"
 STOP_GRACE = 5.0
 
 
@@ -35,6 +37,7 @@ class AirflowStack:
 
     url: str
     password: str
+    outsider_password: str
     home: Path
     log: Path
     emulator: RunningEmulator
@@ -76,6 +79,7 @@ def standalone_env(alteryx_server: RunningEmulator, home: Path, port: int) -> di
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(TEST_PLUGINS),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin,{OUTSIDER}:",
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": url,
@@ -110,5 +114,12 @@ def airflow_standalone(home: Path) -> Iterator[AirflowStack]:
         stack.callback(stop_group, server, grace=STOP_GRACE)
         url = env["AIRFLOW__API__BASE_URL"]
         wait_until_healthy(server, url=url, log=log)
-        password = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())[USER]
-        yield AirflowStack(url=url, password=password, home=home, log=log, emulator=alteryx_server)
+        passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
+        yield AirflowStack(
+            url=url,
+            password=passwords[USER],
+            outsider_password=passwords[OUTSIDER],
+            home=home,
+            log=log,
+            emulator=alteryx_server,
+        )
