@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow import __version__ as airflow_version
 from airflow.plugins_manager import AirflowPlugin
-from packaging.version import Version
+from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_1_PLUS
 
 # Where the API server mounts the plugin's FastAPI app, and so the start of every href below.
 URL_PREFIX = "/alteryx"
 # External views arrived in Airflow 3.1.
-HAS_EXTERNAL_VIEWS = Version(Version(airflow_version).base_version) >= Version("3.1")
+HAS_EXTERNAL_VIEWS = AIRFLOW_V_3_1_PLUS
 
 
 def _fastapi_apps() -> list[dict[str, Any]]:

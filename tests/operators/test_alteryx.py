@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
 
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxInputError
@@ -240,25 +241,23 @@ def test_hook_params_reach_the_trigger_and_bad_ones_fail_at_parse_time(
         AlteryxRunWorkflowOperator(task_id="t", workflow_id=REGIONAL, workflow_name="Regional")
 
 
+@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="the operator adds asset events on Airflow 3")
 def test_success_adds_asset_events_for_the_workflow_and_each_saved_output(
     connected_emulator: RunningEmulator, run_dag: RunDag, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
     from airflow_provider_alteryx.assets.alteryx import workflow_uri
 
-    try:
-        from airflow.models.asset import AssetEvent, AssetModel
-    except ImportError:  # Airflow 2
-        from airflow.models.dataset import DatasetEvent as AssetEvent  # type: ignore[no-redef]
-        from airflow.models.dataset import DatasetModel as AssetModel  # type: ignore[no-redef]
     monkeypatch.setenv("AIRFLOW_VAR_ALTERYX_TEST_OUTPUTS", str(tmp_path))
     assert run_dag("success_deferred").state == "success"
     (job,) = connected_emulator.jobs()
     extra = {"job_id": job["id"], "disposition": "Success"}
-    asset_id = getattr(AssetEvent, "asset_id", None) or AssetEvent.dataset_id
     with create_session() as session:
-        rows = session.query(AssetModel.uri, AssetEvent.extra).join(AssetEvent, asset_id == AssetModel.id)
+        rows = session.query(AssetModel.uri, AssetEvent.extra).join(
+            AssetEvent, AssetEvent.asset_id == AssetModel.id
+        )
         # The session's database also holds other tests' runs of this DAG: this run's events name its job.
         events = sorted(
             (uri, event_extra) for uri, event_extra in rows if event_extra.get("job_id") == job["id"]
