@@ -89,8 +89,7 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         return self.settings.apply(ServerConfig.from_airflow(self.alteryx_conn_id, conn, conn.extra_dejson))
 
     async def aconfig(self) -> ServerConfig:
-        """The connection's settings, read with the lookup that is safe on the triggerer's event loop (once for
-        all the loop's hooks of this connection)."""
+        """The connection's settings, read once per event loop with the lookup that is safe on the triggerer's."""
         if self._async_config is None:
 
             async def read() -> ServerConfig:
@@ -179,7 +178,6 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         return self._run(lambda api: api.resume_creation(workflow_id, candidates, self._creations(), claims))
 
     def _creations(self) -> Creations:
-        """Who this connection's creations take turns with (:meth:`~airflow_provider_alteryx.hooks.transport.Transport.creations`)."""
         return TRANSPORT.creations(self.config, self.get_connection, self.log)
 
     def get_job(self, job_id: str) -> AlteryxJob:
