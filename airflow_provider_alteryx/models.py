@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow_provider_alteryx.constants import LEGACY_PRIORITIES, Disposition, JobStatus
 from airflow_provider_alteryx.utils.server_text import WORD_LIMIT, display, quoted
-from airflow_provider_alteryx.utils.validation import server_id
+from airflow_provider_alteryx.validation import server_id
 
 # An engine message is kept up to this many characters (a failing tool's SQL error can be long).
 MESSAGE_LIMIT = 2000

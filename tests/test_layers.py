@@ -19,14 +19,44 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 # Lowest first. A module may import modules of its own layer (without a cycle) and of layers below it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    # Vocabularies, errors and the helpers every module may use; they know nothing of Airflow tasks or HTTP.
-    ("foundation", ("__init__", "constants", "exceptions", "utils.*")),
+    # Vocabularies and the helpers every module may use: they know nothing of the provider's errors, Airflow
+    # tasks or HTTP.
+    ("helpers", ("__init__", "constants", "utils.*")),
+    # The errors, and the checks of what users pass in that raise them.
+    ("errors", ("exceptions", "validation")),
     # What a Server answer means: the job model, and how a finished job is judged.
     ("models", ("models", "outcome")),
     # Workflows and outputs as Airflow assets: their URIs, checked by Airflow through the provider info.
     ("assets", ("assets.*",)),
-    # Talking to the Server: the I/O-free core, the transport under it and the hook over both.
-    ("hooks", ("hooks.*",)),
+    # Talking to the Server, bottom up: the pieces an operation is made of (calls, answers, retries, auth,
+    # configuration, coordination), the I/O-free core of the operations, the watcher that coalesces waits, the
+    # transport that runs operations and owns the process's resources, and the hook, the public facade.
+    (
+        "hook pieces",
+        tuple(
+            f"hooks.{name}"
+            for name in (
+                "answers",
+                "auth",
+                "config",
+                "coordination",
+                "creation",
+                "downloads",
+                "failures",
+                "form",
+                "jobs",
+                "params",
+                "polling",
+                "redis_store",
+                "retry",
+                "steps",
+            )
+        ),
+    ),
+    ("hook core", ("hooks.api",)),
+    ("watcher", ("hooks.watcher",)),
+    ("transport", ("hooks.transport",)),
+    ("hook", ("hooks", "hooks.alteryx")),
     # The Airflow tasks: triggers first, since the operator and the sensor defer to them.
     ("triggers", ("triggers.*",)),
     ("tasks", ("operators.*", "sensors.*")),

@@ -37,7 +37,7 @@ from airflow_provider_alteryx.utils.server_text import (
     python_literal,
     quoted,
 )
-from airflow_provider_alteryx.utils.validation import server_id
+from airflow_provider_alteryx.validation import server_id
 
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")

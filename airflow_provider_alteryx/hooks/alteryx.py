@@ -31,7 +31,7 @@ from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow, JobMessage
 from airflow_provider_alteryx.utils.log import Log
 from airflow_provider_alteryx.utils.scrub import scrub
-from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, optional_seconds, seconds
+from airflow_provider_alteryx.validation import MIN_POLL_INTERVAL, optional_seconds, seconds
 
 T = TypeVar("T")
 Step = Callable[[AlteryxApi], Operation[T]]

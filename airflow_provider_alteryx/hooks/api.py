@@ -52,7 +52,7 @@ from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
 from airflow_provider_alteryx.utils.clock import Clock
 from airflow_provider_alteryx.utils.log import Log
-from airflow_provider_alteryx.utils.validation import server_id
+from airflow_provider_alteryx.validation import server_id
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from airflow_provider_alteryx.constants import AuthType
 from airflow_provider_alteryx.exceptions import AlteryxInputError
 from airflow_provider_alteryx.utils.scrub import register_secret
-from airflow_provider_alteryx.utils.validation import seconds
+from airflow_provider_alteryx.validation import seconds
 
 # Connections one triggerer (one event loop) keeps open to one Server. Little's law sizes it: requests in
 # flight = requests per second x seconds per answer. 5,000 waits read one by one every 5 s on a Server

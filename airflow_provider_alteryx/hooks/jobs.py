@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow_provider_alteryx.constants import LEGACY_PRIORITIES, ApiFamily, Priority
 from airflow_provider_alteryx.exceptions import AlteryxInputError, AlteryxUnsupportedError
-from airflow_provider_alteryx.utils.validation import describe, optional_text, server_id
+from airflow_provider_alteryx.validation import describe, optional_text, server_id
 
 Questions = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 

@@ -16,7 +16,7 @@ from typing import Any
 from airflow_provider_alteryx.exceptions import AlteryxInputError
 from airflow_provider_alteryx.hooks.config import ServerConfig, pool_size_of
 from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, RetryPolicy
-from airflow_provider_alteryx.utils.validation import seconds
+from airflow_provider_alteryx.validation import seconds
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from airflow_provider_alteryx.constants import ApiFamily, CallKind, Received
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.utils.log import Log
-from airflow_provider_alteryx.utils.validation import describe, seconds
+from airflow_provider_alteryx.validation import describe, seconds
 
 T = TypeVar("T")
 # Tries per step: at a sustained 20 % failure rate, 10 fail a step with probability 0.2**10 (about 1 in 10 million).

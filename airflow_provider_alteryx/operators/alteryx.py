@@ -20,7 +20,7 @@ from airflow_provider_alteryx.exceptions import (
 )
 from airflow_provider_alteryx.hooks.jobs import JobRequest, parse_priority
 from airflow_provider_alteryx.hooks.params import check_hook_params
-from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, optional_seconds, seconds
+from airflow_provider_alteryx.validation import MIN_POLL_INTERVAL, optional_seconds, seconds
 
 # A DAG file that builds this operator imports only the above: the hook, the transport and what judges a
 # finished job are imported where a task runs (parsing a DAG costs none of them).

@@ -28,7 +28,7 @@ from airflow_provider_alteryx.plugins import pages
 from airflow_provider_alteryx.plugins.lookup import SERVER, TaskJob, TaskRef, task_instance, task_job
 from airflow_provider_alteryx.plugins.lookup import unfinished_task_jobs as in_flight
 from airflow_provider_alteryx.utils.server_text import display, unique_file_names
-from airflow_provider_alteryx.utils.validation import server_id
+from airflow_provider_alteryx.validation import server_id
 
 # Scripts only from the API server itself, none inline; pages only inside the Airflow UI's own frames.
 SECURITY_HEADERS = {

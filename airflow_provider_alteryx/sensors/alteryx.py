@@ -12,7 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowSensorTimeout, BaseSensor
 from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, XComKey
 from airflow_provider_alteryx.exceptions import AlteryxJobTimeoutError
 from airflow_provider_alteryx.hooks.params import check_hook_params
-from airflow_provider_alteryx.utils.validation import server_id
+from airflow_provider_alteryx.validation import server_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

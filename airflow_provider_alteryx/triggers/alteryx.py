@@ -20,7 +20,7 @@ from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.outcome import cancel_outcome, describe_failure, event_status
 from airflow_provider_alteryx.utils.scrub import scrub
-from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, seconds, server_id
+from airflow_provider_alteryx.validation import MIN_POLL_INTERVAL, seconds, server_id
 
 # Reading a task's state in on_kill: tries, and the pause between them.
 STATE_READ_TRIES = 3

@@ -27,7 +27,7 @@ from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.params import check_hook_params
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.utils.validation import MIN_POLL_INTERVAL, seconds, server_id
+from airflow_provider_alteryx.validation import MIN_POLL_INTERVAL, seconds, server_id
 
 try:
     from airflow.triggers.base import BaseEventTrigger, TriggerEvent

@@ -11,7 +11,7 @@ or markup as it comes; each kind of destination has one function here:
   distinct from the others;
 - :func:`python_literal`, :func:`code_comment` and :func:`docstring_literal` for generated code.
 
-Ids are checked as ids instead (:func:`~airflow_provider_alteryx.utils.validation.server_id`). The
+Ids are checked as ids instead (:func:`~airflow_provider_alteryx.validation.server_id`). The
 threat model in the docs (``docs/security.rst``) lists every place Server text reaches.
 """
 
