@@ -153,9 +153,9 @@ class AlteryxJobTrigger(BaseTrigger):
         except AlteryxJobTimeoutError as timeout:
             yield TriggerEvent(await self._timed_out(hook, timeout))
             return
-        except (
-            Exception
-        ) as error:  # the task must learn of any failure: a raw one would only reach the triggerer's log
+        # Any failure becomes an error event rather than a raised exception: Airflow would fail the task with the
+        # bare exception, while the event lets the task raise the provider's error, naming the job, scrubbed.
+        except Exception as error:
             message = f"Waiting for Alteryx job {self.job_id} failed: {error if isinstance(error, AlteryxError) else f'{type(error).__name__}: {error}'}"
             yield TriggerEvent(
                 {"status": EventStatus.ERROR, "job_id": self.job_id, "message": scrub(message)}
