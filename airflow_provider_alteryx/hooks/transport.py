@@ -18,6 +18,7 @@ nowhere else:
 - ``event_marks``: the marks of event triggers that Airflow gives no state store;
 - per event loop: aiohttp sessions (one pool per Server), job watchers and connection reads;
 - per thread: ``requests`` sessions;
+- what layers above the hooks keep per process (:meth:`Transport.keep`: the UI views' recent answers);
 - and, through :func:`~airflow_provider_alteryx.utils.scrub.forget_secrets`, the secrets scrubbed from errors.
 
 :meth:`Transport.reset` forgets all of it (tests do, between scenarios); :meth:`Transport.aclose`
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     import requests
 
 T = TypeVar("T")
+K = TypeVar("K")
 USER_AGENT = f"airflow-provider-alteryx/{__version__}"
 # A connection read is reused by the operations on one event loop for this long (5,000 triggers starting
 # together read it once, not 5,000 times); after that, new operations read it again, so edits reach them.
@@ -179,6 +181,7 @@ class Transport:
             weakref.WeakKeyDictionary()
         )
         self._sessions: dict[int, requests.Session] = {}  # by thread
+        self._kept: dict[str, Any] = {}
         self._guard = threading.Lock()
 
     def api(self, config: ServerConfig, policy: RetryPolicy, log: Log) -> AlteryxApi:
@@ -209,12 +212,20 @@ class Transport:
             _warn_if_tasks_may_run_elsewhere(log)
         return found
 
+    def keep(self, name: str, make: Callable[[Clock], K]) -> K:
+        """The process's one ``name``, made by ``make`` with this transport's clock on first use and forgotten by
+        :meth:`reset`: how a layer above the hooks keeps process-wide state without owning it."""
+        with self._guard:
+            if name not in self._kept:
+                self._kept[name] = make(self.clock)
+            return self._kept[name]
+
     def reads(self, config: ServerConfig, policy: RetryPolicy, log: Log) -> WaitReads:
         """How a wait reads ``config``'s Server, under its own ``policy`` and logging to its own ``log``."""
         return _Reads(self, config, policy, log)
 
     def reset(self) -> None:
-        """Forget every token, capability, coordination, cancel, mark, secret, session and loop share.
+        """Forget every token, capability, coordination, cancel, mark, secret, session, loop share and kept state.
 
         The records of a coordination store outlive the process by design (other processes share them);
         the places this process held in its queues are given up, lapsing within a lease.
@@ -237,6 +248,8 @@ class Transport:
         for session in sessions:
             session.close()
         self._loops = weakref.WeakKeyDictionary()
+        with self._guard:
+            self._kept = {}
 
     async def aclose(self) -> None:
         """Stop the running loop's watchers and close its sessions (an orderly shutdown, or the end of a test)."""

@@ -36,10 +36,11 @@ from airflow_provider_alteryx.exceptions import AlteryxError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.auth import FAILURE_HOLD_SECONDS
 from airflow_provider_alteryx.hooks.jobs import JobRequest
-from airflow_provider_alteryx.hooks.transport import TRANSPORT
+from airflow_provider_alteryx.hooks.transport import TRANSPORT, Transport
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
+from airflow_provider_alteryx.utils.clock import SYSTEM_CLOCK
 from tests.conftest import QUICK, StartEmulator
 
 JOB = "0123456789abcdef01234567"
@@ -267,3 +268,19 @@ def test_after_reset_another_server_at_the_same_address_is_met_as_by_a_fresh_pro
     with run_emulator(EmulatorConfig(workflows=workflows), port=port) as fresh:
         assert in_a_fresh_process(fresh) == after_reset
     assert after_reset["api"] == ApiFamily.V3
+
+
+def test_what_other_layers_keep_is_made_once_with_the_transports_clock_and_forgotten_by_reset() -> None:
+    transport = Transport(clock=SYSTEM_CLOCK)
+    made: list[object] = []
+
+    def make(clock: object) -> list[object]:
+        made.append(clock)
+        return []
+
+    first = transport.keep("views", make)
+    assert transport.keep("views", make) is first
+    assert made == [SYSTEM_CLOCK]
+    transport.reset()
+    assert transport.keep("views", make) is not first
+    assert len(made) == 2
