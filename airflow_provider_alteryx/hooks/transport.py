@@ -62,7 +62,6 @@ if TYPE_CHECKING:
     import requests
 
 T = TypeVar("T")
-K = TypeVar("K")
 USER_AGENT = f"airflow-provider-alteryx/{__version__}"
 # A connection read is reused by the operations on one event loop for this long (5,000 triggers starting
 # together read it once, not 5,000 times); after that, new operations read it again, so edits reach them.
@@ -212,7 +211,7 @@ class Transport:
             _warn_if_tasks_may_run_elsewhere(log)
         return found
 
-    def keep(self, name: str, make: Callable[[Clock], K]) -> K:
+    def keep(self, name: str, make: Callable[[Clock], T]) -> T:
         """The process's one ``name``, made by ``make`` with this transport's clock on first use and forgotten by
         :meth:`reset`: how a layer above the hooks keeps process-wide state without owning it."""
         with self._guard:
