@@ -32,7 +32,7 @@ def main(url: str, pool_slots: str, *dag_ids: str) -> int:
         url=url, api_key="", api_secret="", server_version=""
     )  # only its control endpoints are used
     Pool.create_or_update_pool(
-        "alteryx", int(pool_slots), "Alteryx Server worker slots", include_deferred=False
+        "alteryx", int(pool_slots), "Alteryx Server worker slots", include_deferred=True
     )
     failed = 0
     for dag_id in dag_ids:

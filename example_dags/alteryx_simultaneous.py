@@ -3,9 +3,12 @@
 Sizing the pool: Alteryx Server runs at most "simultaneous workflows" jobs per worker (System
 Settings > Worker > Run Workflows > Workflows allowed to run simultaneously) and queues the rest.
 Give the ``alteryx`` pool that many slots times your worker count, less what schedules and Gallery
-users need, so Airflow holds back the surplus instead of flooding the Server's queue:
+users need, so Airflow holds back the surplus instead of flooding the Server's queue. Create it with
+``--include-deferred``: a deferred task waits for its job in the triggerer, and a pool without it counts
+only queued and running tasks, so each task would free its slot as soon as its job exists and every job
+would reach the Server at once:
 
-    airflow pools set alteryx 2 "Alteryx Server worker slots"
+    airflow pools set alteryx 2 "Alteryx Server worker slots" --include-deferred
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from airflow.cli.cli_parser import get_parser
 
 from dev.stack import (
     AIRFLOW_SETTINGS,
@@ -124,9 +126,17 @@ def test_celery_workers_take_turns_through_redis_as_make_stack_s_do(compose: dic
         assert environment["_PIP_ADDITIONAL_REQUIREMENTS"].endswith("[redis]")
 
 
-def test_the_pool_the_simultaneous_example_uses_is_created(compose: dict[str, Any]) -> None:
-    init = " ".join(compose["services"]["airflow-init"]["command"])
-    assert "airflow db migrate" in init and "airflow pools set alteryx" in init
+def test_the_pool_the_simultaneous_example_uses_is_created_counting_deferred_tasks(
+    compose: dict[str, Any],
+) -> None:
+    """Without include_deferred a deferred task frees its slot, and the pool caps creations, not jobs in flight."""
+    command = compose["services"]["airflow-init"]["command"]
+    assert command[:2] == ["bash", "-c"]
+    steps = [shlex.split(step) for step in command[2].split("&&")]
+    assert ["airflow", "db", "migrate"] in steps
+    (pool,) = [step[1:] for step in steps if step[1:3] == ["pools", "set"]]
+    created = get_parser().parse_args(pool)  # read as Airflow's own command line reads it
+    assert (created.pool, created.include_deferred) == ("alteryx", True)
     try:
         from airflow.dag_processing.dagbag import DagBag  # Airflow 3
     except ImportError:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+import shlex
 import warnings
 from pathlib import Path
 
 import pytest
+from airflow.cli.cli_parser import get_parser
 
 from airflow_provider_alteryx.emulator import EmulatorConfig, load_catalogue, run_emulator
 from dev.demo import EXAMPLE_DAGS, airflow, airflow_env, prepare
@@ -51,3 +54,12 @@ def test_example_dag_runs_green_through_airflow_dags_test(tmp_path: Path, dag_id
         assert (
             report.parent.name == jobs[-1]["id"] and report.read_text() == "month,revenue\n2026-10,219.50\n"
         )
+
+
+def test_the_simultaneous_example_documents_a_pool_that_counts_deferred_tasks() -> None:
+    """Its docstring's command is the one users copy: without --include-deferred the pool would cap only creations."""
+    docstring = ast.get_docstring(ast.parse((EXAMPLES / "alteryx_simultaneous.py").read_text()))
+    assert docstring is not None
+    (command,) = [shlex.split(line) for line in docstring.splitlines() if "airflow pools set" in line]
+    documented = get_parser().parse_args(command[1:])  # read as Airflow's own command line reads it
+    assert (documented.pool, documented.include_deferred) == ("alteryx", True)
