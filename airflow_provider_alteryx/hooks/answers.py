@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -63,16 +62,13 @@ class BodyReader:
     call for longer than the connection's ``timeout`` (socket timeouts alone count per read).
 
     :param timeout: seconds the whole body may take.
+    :param clock: the transport's monotonic clock, on which every deadline is read.
     """
 
     CHUNK_BYTES = 64 * 1024
 
     def __init__(
-        self,
-        call: ApiCall,
-        headers: Mapping[str, str],
-        timeout: float,
-        clock: Callable[[], float] = time.monotonic,
+        self, call: ApiCall, headers: Mapping[str, str], timeout: float, clock: Callable[[], float]
     ) -> None:
         self.call = call
         self.clock = clock

@@ -316,7 +316,7 @@ class Transport:
                 allow_redirects=False,  # credentials must never follow a redirect to another address
                 stream=True,
             ) as response:
-                body = BodyReader(call, response.headers, config.timeout)
+                body = BodyReader(call, response.headers, config.timeout, self.clock.monotonic)
                 # read1 returns what has arrived, so a trickled answer is caught by the reader's deadline.
                 for chunk in iter(
                     lambda: response.raw.read1(BodyReader.CHUNK_BYTES, decode_content=True), b""
@@ -396,7 +396,7 @@ class Transport:
                 headers=_auth_headers(config, call, token),
                 allow_redirects=False,  # credentials must never follow a redirect to another address
             ) as response:
-                body = BodyReader(call, response.headers, config.timeout)
+                body = BodyReader(call, response.headers, config.timeout, self.clock.monotonic)
                 async for chunk in response.content.iter_any():
                     body.add(chunk)
                 return response.status, response.headers, body.whole()

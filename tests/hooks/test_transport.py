@@ -32,10 +32,12 @@ import pytest
 
 from airflow_provider_alteryx.constants import ApiFamily
 from airflow_provider_alteryx.emulator import EmulatorConfig, RunningEmulator, run_emulator
-from airflow_provider_alteryx.exceptions import AlteryxError
+from airflow_provider_alteryx.exceptions import AlteryxConnectionError, AlteryxError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.auth import FAILURE_HOLD_SECONDS
+from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.jobs import JobRequest
+from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.hooks.transport import TRANSPORT, Transport
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor
@@ -284,3 +286,42 @@ def test_what_other_layers_keep_is_made_once_with_the_transports_clock_and_forgo
     transport.reset()
     assert transport.keep("views", make) is not first
     assert len(made) == 2
+
+
+class _LeapingClock:
+    """Wall time as it is; every monotonic reading an hour after the one before."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        self.now += 3600.0
+        return self.now
+
+
+def test_an_answers_time_limit_reads_the_transports_clock(emulator: RunningEmulator) -> None:
+    """The body of an answer is timed on the transport's clock, as every other deadline is: on a clock that
+    leaps an hour per reading, every answer is late, on both drivers."""
+    transport = Transport(clock=_LeapingClock())
+    config = ServerConfig(base_url=emulator.url, api_key=emulator.api_key, api_secret=emulator.api_secret)
+
+    def listing() -> Any:
+        return transport.api(config, RetryPolicy(attempts=1), logging.getLogger(__name__)).list_workflows()
+
+    async def on_a_loop() -> Any:
+        try:
+            return await transport.arun(config, listing())
+        finally:
+            await transport.aclose()
+
+    late = "took longer than the connection's timeout"
+    try:
+        with pytest.raises(AlteryxConnectionError, match=late):
+            transport.run(config, listing())
+        with pytest.raises(AlteryxConnectionError, match=late):
+            asyncio.run(on_a_loop())
+    finally:
+        transport.reset()
