@@ -5,8 +5,9 @@ on its own schedule, and the steps that follow it move to Airflow first. An ``As
 the workflow's jobs every minute (one request, however many jobs run) and updates the asset once per
 job that finished with ``Success`` or ``Warning``; this DAG, scheduled on the asset, then runs once
 per such job, with the job's summary (id, disposition, outputs, messages) in its triggering event.
-The asset is the workflow's (``alteryx://<Server host>/workflows/<id>``), which the operator also updates
-when an Airflow task runs the workflow: the DAG follows the workflow whoever ran it.
+The asset is the workflow's, built by ``workflow_asset`` (``alteryx://<Server host>/workflows/<id>``, named
+by that URI), which the operator also updates when an Airflow task runs the workflow: the DAG follows the
+workflow whoever ran it.
 
 A job that finished while the triggerer was down is reported when it is back, and none is reported
 twice (see :class:`~airflow_provider_alteryx.triggers.workflow_events.AlteryxWorkflowJobsTrigger`).
@@ -18,9 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, Asset, task
+from airflow.providers.common.compat.sdk import DAG, task
 
-from airflow_provider_alteryx.assets.alteryx import workflow_uri
+from airflow_provider_alteryx.assets.alteryx import workflow_asset
 
 try:
     from airflow.sdk import AssetWatcher
@@ -39,9 +40,9 @@ ALTERYX_SERVER = "http://127.0.0.1:8585"
 WATCH_SINCE = "2026-11-01T00:00:00Z"
 
 if EVENT_DRIVEN:
-    regional_sales_jobs = Asset(
-        name="alteryx_regional_sales",
-        uri=workflow_uri(ALTERYX_SERVER, REGIONAL_SALES),
+    regional_sales_jobs = workflow_asset(
+        ALTERYX_SERVER,
+        REGIONAL_SALES,
         watchers=[
             AssetWatcher(
                 name="regional_sales_finished",

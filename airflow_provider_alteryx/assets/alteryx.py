@@ -1,8 +1,10 @@
 """Alteryx workflows as Airflow assets: ``alteryx://<Server host>/workflows/<workflow id>``.
 
-One URI names a workflow on one Server, whoever runs it: the operator's asset events on success and an
-``AssetWatcher`` with :class:`~airflow_provider_alteryx.triggers.workflow_events.AlteryxWorkflowJobsTrigger`
-describe the same asset, so a DAG scheduled on it runs after the workflow's jobs, however they were started.
+One asset names a workflow on one Server, whoever runs it: :func:`workflow_asset`. The operator's asset
+events on success, an ``AssetWatcher`` with
+:class:`~airflow_provider_alteryx.triggers.workflow_events.AlteryxWorkflowJobsTrigger` and the DAGs scheduled
+on the workflow all use it, so a DAG runs after the workflow's jobs, however they were started. Airflow
+matches assets by name and URI together, which is why the name is fixed here too (it is the URI).
 Airflow loads :func:`sanitize_uri` and :func:`convert_asset_to_openlineage` through the provider info.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -17,6 +20,7 @@ from airflow_provider_alteryx.validation import server_id
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.openlineage.facet import Dataset as OpenLineageDataset
+    from airflow.providers.common.compat.sdk import Asset
 
 SCHEME = "alteryx"
 # Where the operator adds its asset events; a DAG may also be scheduled on this alias to follow every workflow.
@@ -32,6 +36,24 @@ def workflow_uri(server: str, workflow_id: str) -> str:
     """
     host = urlsplit(server).netloc if "://" in server else server
     return f"{SCHEME}://{host.lower()}/workflows/{server_id(workflow_id, 'workflow_id').lower()}"
+
+
+def workflow_asset(server: str, workflow_id: str, *, watchers: Sequence[Any] = ()) -> Asset:
+    """The workflow's asset, named by its URI: the one the operator adds events to, so schedule DAGs on it.
+
+    :param server: the Server's base URL or host, as for :func:`workflow_uri`. In a DAG file, write it out
+        (reading the connection there would cost every parse a lookup).
+    :param workflow_id: the workflow's id.
+    :param watchers: ``AssetWatcher`` objects (Airflow 3), e.g. one with
+        :class:`~airflow_provider_alteryx.triggers.workflow_events.AlteryxWorkflowJobsTrigger` for the jobs
+        the Server runs itself.
+    :raises AlteryxInputError: ``workflow_id`` is not a Server id.
+    """
+    from airflow.providers.common.compat.sdk import Asset
+
+    uri = workflow_uri(server, workflow_id)
+    # Airflow 2's Dataset takes the URI alone (and has no watchers); Airflow 3 names an Asset(uri) by its URI.
+    return Asset(uri, watchers=list(watchers)) if watchers else Asset(uri)
 
 
 def output_uri(location: str) -> str:

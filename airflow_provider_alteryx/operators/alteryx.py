@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperator, BaseOperatorLink, XCom, conf
 from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
 
-from airflow_provider_alteryx.assets.alteryx import ALIAS_NAME, output_uri, workflow_uri
+from airflow_provider_alteryx.assets.alteryx import ALIAS_NAME, output_uri, workflow_asset
 from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, StateKey, XComKey
 from airflow_provider_alteryx.exceptions import (
     AlteryxAmbiguousJobError,
@@ -324,7 +324,7 @@ class AlteryxRunWorkflowOperator(BaseOperator):
             return
         extra: dict[str, Any] = {"job_id": job.id, "disposition": job.disposition}
         alias = events[AssetAlias(name=ALIAS_NAME)]
-        alias.add(Asset(workflow_uri(self.hook.config.base_url, workflow_id)), extra=extra)
+        alias.add(workflow_asset(self.hook.config.base_url, workflow_id), extra=extra)
         for location in saved:
             alias.add(Asset(output_uri(location)), extra=extra)
 

@@ -7,9 +7,9 @@ import os
 from typing import Any
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, Asset, task
+from airflow.providers.common.compat.sdk import DAG, task
 
-from airflow_provider_alteryx.assets.alteryx import workflow_uri
+from airflow_provider_alteryx.assets.alteryx import workflow_asset
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 
 # "Watched in the UI" and "Hold the workers" in tests/ui/catalogue.yaml.
@@ -17,7 +17,7 @@ WATCHED = "0000000000000000000000b2"
 HOLDER = "0000000000000000000000b1"
 # The emulator's address is chosen when the test starts; the asset names it as every event does.
 SERVER = json.loads(os.environ.get("AIRFLOW_CONN_ALTERYX_DEFAULT", '{"host": "http://emulator"}'))["host"]
-WATCHED_ASSET = Asset(workflow_uri(SERVER, WATCHED))
+WATCHED_ASSET = workflow_asset(SERVER, WATCHED)
 
 with DAG(
     dag_id="alteryx_ui_job",
