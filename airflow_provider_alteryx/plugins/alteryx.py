@@ -3,14 +3,18 @@
 Both are external views (Airflow 3.1+): pages the API server renders itself and the UI shows in an iframe,
 with a few lines of plain JavaScript to refresh them. A React app would need a JavaScript bundle built
 outside this repository; an external view needs nothing but Python. On older Airflow (2.x, 3.0) the
-plugin registers nothing, and importing this module pulls in no FastAPI code.
+plugin registers nothing.
+
+Airflow loads the plugin in every process, every task's included, so loading it must cost next to nothing:
+the FastAPI app (FastAPI, the API server's own modules, the hook) is built only when the API server reads
+:attr:`AlteryxPlugin.fastapi_apps`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.plugins_manager import AirflowPlugin
+from airflow.providers.common.compat.sdk import AirflowPlugin
 from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_1_PLUS
 
 # Where the API server mounts the plugin's FastAPI app, and so the start of every href below.
@@ -19,10 +23,13 @@ URL_PREFIX = "/alteryx"
 HAS_EXTERNAL_VIEWS = AIRFLOW_V_3_1_PLUS
 
 
-def _fastapi_apps() -> list[dict[str, Any]]:
-    from airflow_provider_alteryx.plugins.routes import app
+class _FastAPIApps:
+    """``fastapi_apps`` read from the plugin class (as Airflow reads it): the app, imported at that moment."""
 
-    return [{"name": "Alteryx Server", "app": app, "url_prefix": URL_PREFIX}]
+    def __get__(self, plugin: object, owner: type | None = None) -> list[dict[str, Any]]:
+        from airflow_provider_alteryx.plugins.routes import app
+
+        return [{"name": "Alteryx Server", "app": app, "url_prefix": URL_PREFIX}]
 
 
 # The UI replaces {DAG_ID} and the like; {MAP_INDEX} stays as written for a task that is not mapped.
@@ -45,5 +52,5 @@ class AlteryxPlugin(AirflowPlugin):
     """The Alteryx job inside the Airflow UI (see docs/ui.rst)."""
 
     name = "alteryx"
-    fastapi_apps = _fastapi_apps() if HAS_EXTERNAL_VIEWS else []
+    fastapi_apps = _FastAPIApps() if HAS_EXTERNAL_VIEWS else []
     external_views = [JOB_VIEW, JOBS_VIEW] if HAS_EXTERNAL_VIEWS else []
