@@ -10,7 +10,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_alteryx.constants import ApiFamily, Received
 from airflow_provider_alteryx.utils.scrub import scrub
-from airflow_provider_alteryx.utils.server_text import WORD_LIMIT, display
+from airflow_provider_alteryx.utils.server_text import WORD_LIMIT, display, error_text
 
 # Statuses worth another try. 429 and 503 say the Server refused the request before acting on it;
 # 408, 500, 502 and 504 say nothing about whether it acted (see :class:`Received`).
@@ -20,7 +20,8 @@ NOT_RECEIVED_STATUSES = frozenset({429, 503})
 
 class AlteryxError(AirflowException):
     """Base class of every error this provider raises. Its text never carries a secret (see :func:`scrub`), and
-    it is one line with nothing hidden (:func:`display`), whatever Server text it quotes.
+    it is one line with nothing hidden, bounded with its cause and fix kept (:func:`error_text`), whatever
+    Server text it quotes and however much of it.
 
     What retries read from an error is declared here with its default, so every error answers it
     (:func:`~airflow_provider_alteryx.hooks.retry.should_retry` is the one reader):
@@ -38,7 +39,7 @@ class AlteryxError(AirflowException):
     family: ApiFamily | None = None
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(display(scrub(str(message)), limit=None))
+        super().__init__(error_text(scrub(str(message))))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take keyword-only fields, which pickle's default (cls(*args)) would drop; errors cross

@@ -5,8 +5,10 @@ written by many people (every workflow author names outputs), and a Server answe
 proxy or with ``verify: false`` can say anything. So no Server text is used as a path, a URL, code
 or markup as it comes; each kind of destination has one function here:
 
-- :func:`display` for logs, exception texts, trigger events and the UI: one line, with control
-  characters, ANSI escapes and invisible formatting characters shown as escapes, and bounded;
+- :func:`display` for logs, trigger events and the UI: one line, with control characters, ANSI
+  escapes and invisible formatting characters shown as escapes, and bounded;
+- :func:`error_text` for the text of every provider error, which quotes Server text: shown as
+  :func:`display` shows it, and bounded without losing its start (the cause) or its end (the fix);
 - :func:`unique_file_names` for the files outputs are saved as: one safe path component each,
   distinct from the others;
 - :func:`python_literal`, :func:`code_comment` and :func:`docstring_literal` for generated code.
@@ -25,6 +27,10 @@ from typing import Any
 
 # How much of one Server text a log line or an error quotes: enough to recognise it, too little to flood a log.
 DISPLAY_LIMIT = 500
+# A whole error text: the provider's cause and fix (up to a few hundred characters) around the Server texts it
+# quotes. Over it, the middle goes; this much of the end is kept, room for the longest fix the provider writes.
+ERROR_LIMIT = 2000
+ERROR_END = 600
 # Statuses, dispositions and other one-word values.
 WORD_LIMIT = 64
 # Most file systems (ext4, NTFS, APFS) and object stores take names of at most 255 bytes per component.
@@ -69,19 +75,30 @@ def _shown(character: str) -> str:
     return " " if category == "Zs" else character
 
 
-def _bounded(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, the cut marked with how much it hid (so bounding twice is
-    bounding once)."""
+def error_text(text: object) -> str:
+    """An error's text, as :func:`display` shows it, in at most :data:`ERROR_LIMIT` characters.
+
+    An over-long text (a list of 20 workflow names of 10,000 characters each) loses its middle, not its
+    end: an error's text starts with the cause and ends with the fix, and both must survive. Applying it
+    twice changes nothing.
+    """
+    return _bounded(display(text, None), ERROR_LIMIT, end=ERROR_END)
+
+
+def _bounded(text: str, limit: int, end: int = 0) -> str:
+    """``text`` in at most ``limit`` characters: its start, a mark saying how much was cut, and its last ``end``
+    characters (so bounding twice is bounding once)."""
     if len(text) <= limit:
         return text
-    kept = limit
-    while kept > 0 and kept + len(_cut_marker(len(text) - kept)) > limit:
+    kept = limit - end
+    while kept > 0 and kept + len(_cut_marker(len(text) - kept - end, end)) + end > limit:
         kept -= 1
-    return text[:kept] + _cut_marker(len(text) - kept)
+    hidden = len(text) - kept - end
+    return text[:kept] + _cut_marker(hidden, end) + text[len(text) - end :]
 
 
-def _cut_marker(hidden: int) -> str:
-    return f" [... {hidden} more characters]"
+def _cut_marker(hidden: int, end: int = 0) -> str:
+    return f" [... {hidden} more characters]" + (" " if end else "")
 
 
 def quoted(text: object, limit: int = DISPLAY_LIMIT) -> str:

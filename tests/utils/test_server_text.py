@@ -15,10 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_alteryx.utils.server_text import (
+    ERROR_END,
+    ERROR_LIMIT,
     MAX_FILE_NAME_BYTES,
     code_comment,
     display,
     docstring_literal,
+    error_text,
     file_name,
     python_literal,
     unique_file_names,
@@ -110,6 +113,17 @@ def test_shown_text_is_one_visible_bounded_line_and_showing_twice_changes_nothin
     assert len(shown) <= limit and shown.isprintable()
     assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in shown)
     assert display(shown, limit) == shown
+
+
+@given(st.text(max_size=40), any_text, st.integers(min_value=0, max_value=4 * ERROR_LIMIT))
+def test_an_error_text_is_one_bounded_line_that_keeps_its_cause_and_its_fix(
+    cause: str, quoted: str, padding: int
+) -> None:
+    raw = f"{cause}: {quoted}{'y' * padding}. Fix it."
+    shown, whole = error_text(raw), display(raw, None)
+    assert len(shown) <= ERROR_LIMIT and shown.isprintable() and error_text(shown) == shown
+    assert shown.startswith(display(cause, None)) and shown.endswith(whole[-ERROR_END:])
+    assert shown == whole or " more characters] " in shown
 
 
 @given(
