@@ -94,9 +94,8 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
 
             async def read() -> ServerConfig:
                 conn = await get_async_connection(self.alteryx_conn_id, self)
-                return ServerConfig.from_airflow(
-                    self.alteryx_conn_id, conn, await get_async_extra_dejson(conn)
-                )
+                extra = await get_async_extra_dejson(conn)
+                return ServerConfig.from_airflow(self.alteryx_conn_id, conn, extra)
 
             self._async_config = self.settings.apply(await TRANSPORT.connection(self.alteryx_conn_id, read))
         return self._async_config
@@ -180,9 +179,10 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
     def _creations(self) -> Creations:
         return TRANSPORT.creations(self.config, self.get_connection, self.log)
 
-    def get_job(self, job_id: str) -> AlteryxJob:
-        """One job as the Server reports it now, with outputs and engine messages (AlteryxNotFoundError if none)."""
-        return self._run(lambda api: api.get_job(job_id))
+    def get_job(self, job_id: str, *, waiting: bool = False) -> AlteryxJob:
+        """One job as the Server reports it now, with outputs and engine messages (AlteryxNotFoundError if none);
+        ``waiting``: read as a wait's poll (a sensor's poke) is, under the wait's retry policy."""
+        return self._run(lambda api: api.get_job(job_id), self.settings.wait_policy if waiting else None)
 
     def get_job_messages(self, job_id: str) -> tuple[JobMessage, ...]:
         """The job's engine messages, with their levels and tools."""

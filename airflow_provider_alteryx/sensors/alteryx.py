@@ -63,7 +63,8 @@ class AlteryxJobSensor(BaseSensorOperator):
         return AlteryxServerHook(self.alteryx_conn_id, **self.hook_params)
 
     def poke(self, context: Context) -> bool:
-        job = self.hook.get_job(self.job_id)
+        # A poke is a wait's poll: it rides out the outages a wait does (hook_params wait_retry_budget).
+        job = self.hook.get_job(self.job_id, waiting=True)
         if not job.is_terminal:
             self.log.info("Alteryx job %s is %s", job.id, job.status)
             return False

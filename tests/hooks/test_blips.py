@@ -128,7 +128,7 @@ def test_a_wait_rides_out_a_blip_shorter_than_its_budget_which_starts_again_when
     assert 2 <= served_503s(emulator) <= LIMIT
 
 
-@pytest.mark.parametrize("path", ["sync", "trigger"])
+@pytest.mark.parametrize("path", ["sync", "trigger", "poke"])
 @pytest.mark.parametrize("wait_retry_budget", [None, 6.0])
 def test_wait_retry_budget_rides_out_a_blip_longer_than_retry_budget_for_waits_alone(
     start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch, path: str, wait_retry_budget: float | None
