@@ -117,6 +117,11 @@ class AlteryxAuthenticationError(AlteryxApiError):
     """The Server refused the credentials (401, or a token request that failed)."""
 
 
+class AlteryxPermissionError(AlteryxApiError):
+    """The Server refused the key's user a permission the request needs (403), e.g. running a workflow that is not
+    shared for execution with that user."""
+
+
 class AlteryxNotFoundError(AlteryxApiError):
     """The workflow, job, output or endpoint does not exist on this Server (404)."""
 
