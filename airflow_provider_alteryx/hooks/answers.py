@@ -20,6 +20,7 @@ from airflow_provider_alteryx.exceptions import (
     AlteryxAuthenticationError,
     AlteryxBadRequestError,
     AlteryxNotFoundError,
+    AlteryxPermissionError,
     AlteryxProtocolError,
 )
 from airflow_provider_alteryx.hooks.steps import ApiCall
@@ -31,6 +32,11 @@ EXCERPT_CHARS = 200
 _OAUTH2_KEYS_HINT = (
     "OAuth 2.0 needs the API Access Key and Secret from My Profile > Keys in the Gallery (shown only after an "
     "admin sets API Access = Yes for the user; the Private Studio key does not work)."
+)
+_PERMISSION_HINT = (
+    "The key's user lacks the permission this request needs: to run a workflow or read its questions, the "
+    "workflow must be shared for execution with that user (its sharing settings in the Gallery) or the user (an "
+    "Artisan) be in the workflow's studio or collection; a Curator's key may run any workflow."
 )
 _OAUTH1_KEYS_HINT = (
     "OAuth 1.0a needs the Private Studio API key and secret from My Profile > Keys; the signature is also "
@@ -164,6 +170,8 @@ def error_from_response(
     }
     if status == 401 or (status == 400 and call.family is ApiFamily.TOKEN):
         return AlteryxAuthenticationError(text, **kwargs)
+    if status == 403:
+        return AlteryxPermissionError(text, **kwargs)
     if status == 404:
         return AlteryxNotFoundError(text, **kwargs)
     if status == 400:
@@ -184,6 +192,8 @@ def _hint(status: int, family: ApiFamily, headers: Mapping[str, str]) -> str:
         )
     if status == 401 or (status == 400 and family is ApiFamily.TOKEN):
         return f"Check the connection's API key (login) and secret (password). {_OAUTH1_KEYS_HINT if family is ApiFamily.LEGACY else _OAUTH2_KEYS_HINT}"
+    if status == 403:
+        return _PERMISSION_HINT
     if status == 404 and family is ApiFamily.TOKEN:
         return (
             'This Server has no OAuth 2.0 token endpoint (it arrived in 2021.4): set the connection extra "auth_type" '

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -12,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_alteryx.emulator import RunningEmulator
+from airflow_provider_alteryx.emulator import Role, RunningEmulator
+from airflow_provider_alteryx.emulator.catalogue import Workflow
 from airflow_provider_alteryx.exceptions import (
     AlteryxApiError,
     AlteryxAuthenticationError,
@@ -21,6 +23,7 @@ from airflow_provider_alteryx.exceptions import (
     AlteryxInputError,
     AlteryxJobTimeoutError,
     AlteryxNotFoundError,
+    AlteryxPermissionError,
     AlteryxUnsupportedError,
 )
 from airflow_provider_alteryx.get_provider_info import CONNECTION_FIELDS, get_provider_info
@@ -137,6 +140,32 @@ def test_async_wait_and_cancel(emulator: RunningEmulator, use_connection: UseCon
         False,
     )
     assert cancelled.outcome == "Cancelled"
+
+
+def test_a_workflow_not_shared_with_the_keys_user_is_refused_naming_the_permission(
+    workflows: tuple[Workflow, ...], start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """V3 answers an Artisan 403 for a workflow not shared for execution: creating a job, reading its questions
+    (also as the check of a run's answers); refused at once, no job created, nothing retried."""
+    unshared = tuple(
+        dataclasses.replace(w, others_can_execute=False) if w.id == REGIONAL else w for w in workflows
+    )
+    emulator = start_emulator(workflows=unshared)
+    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", emulator.connection(role=Role.ARTISAN))
+    hook = fast_hook()
+    refusals: list[Callable[[], object]] = [
+        lambda: hook.run_workflow(REGIONAL),
+        lambda: hook.run_workflow(REGIONAL, {"region": "EMEA"}),
+        lambda: hook.get_workflow_questions(REGIONAL),
+    ]
+    for refused in refusals:
+        with pytest.raises(AlteryxPermissionError, match="answered 403") as caught:
+            refused()
+        assert "shared for execution with that user" in str(caught.value) and "Curator" in str(caught.value)
+        assert (caught.value.status, caught.value.retryable) == (403, False)
+    assert emulator.jobs() == []
+    # The token, then per refusal: the job-list snapshot and the POST; the questions; the questions.
+    assert emulator.info()["requestsServed"] == 1 + 2 + 1 + 1
 
 
 def test_wait_times_out_with_the_last_known_job(
