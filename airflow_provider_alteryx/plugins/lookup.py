@@ -1,19 +1,23 @@
 """What the views show, read from the metadata database (task state, the task's own XComs) and the Server.
 
-The Server is asked through :class:`~airflow_provider_alteryx.hooks.alteryx.AlteryxServerHook`, and its
-answers are kept for :data:`FRESH_SECONDS`, so many people watching one job cost the Server one request
-per job every few seconds. The Server reports no time per status, so how long a job has been in its status
-and disposition is counted from the moment this API server first saw them (from its creation for a job
-first seen ``Queued``).
+The Server is asked through an :class:`~airflow_provider_alteryx.hooks.alteryx.AlteryxServerHook` made for
+each read, so an edited connection applies from the next one. Its answers are kept for
+:data:`FRESH_SECONDS` (a finished job's for as long as it is remembered: it no longer changes), so many
+people watching one job cost the Server one request per job every few seconds. What the views remember is
+the transport's (:meth:`~airflow_provider_alteryx.hooks.transport.Transport.keep`): one memory per API
+server process, timed by the transport's clock and forgotten by ``TRANSPORT.reset()``.
+
+The Server reports no time per status, so how long a job has been in its status and disposition is counted
+from the moment this API server first saw them (from its creation for a job first seen ``Queued``).
 """
 
 from __future__ import annotations
 
+import math
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,17 +29,21 @@ from sqlalchemy.orm import Session
 from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, JobStatus, XComKey
 from airflow_provider_alteryx.exceptions import AlteryxApiError, AlteryxError, AlteryxUnsupportedError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.transport import TRANSPORT, Transport
 from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.utils.clock import Clock
 from airflow_provider_alteryx.utils.server_text import display
 
 # How long one Server answer serves every viewer.
 FRESH_SECONDS = 2.0
-# Jobs whose status history this process keeps (the oldest is forgotten first).
+# Server answers, and jobs whose status history, this process keeps (the oldest is forgotten first).
 REMEMBERED_JOBS = 2000
 # The provider's task classes, as task instances name their operator; a subclass is known by its XComs.
 ALTERYX_OPERATORS = frozenset({"AlteryxRunWorkflowOperator", "AlteryxJobSensor"})
 # Task states in which a task's job may still be queued or running.
 UNFINISHED_TASK_STATES = ("queued", "running", "deferred", "up_for_reschedule", "restarting")
+# The name under which the transport keeps what the views remember.
+MEMORY = "alteryx plugin views"
 
 
 @dataclass(frozen=True)
@@ -60,12 +68,14 @@ class TaskJob:
 
 @dataclass(frozen=True)
 class Since:
-    """When this process first saw a job's status and its disposition."""
+    """When this process first saw a job's status and its disposition, read at ``as_of`` (the transport's clock):
+    the job has been so for ``as_of - status_since`` and ``as_of - disposition_since``."""
 
     status: str
     status_since: datetime
     disposition: str
     disposition_since: datetime
+    as_of: datetime
 
 
 @dataclass(frozen=True)
@@ -109,57 +119,56 @@ def task_job(session: Session, ti: TaskInstance) -> TaskJob:
     )
 
 
-def unfinished_task_jobs(session: Session, dag_ids: Iterable[str]) -> list[TaskJob]:
-    """The tasks of these DAGs that named a job and have not finished, oldest first."""
-    tis = session.scalars(
-        select(TaskInstance)
-        .join(
-            XComModel,
-            (XComModel.dag_id == TaskInstance.dag_id)
-            & (XComModel.run_id == TaskInstance.run_id)
-            & (XComModel.task_id == TaskInstance.task_id)
-            & (XComModel.map_index == TaskInstance.map_index),
-        )
-        .where(
-            XComModel.key == XComKey.JOB_ID,
-            TaskInstance.state.in_(UNFINISHED_TASK_STATES),
-            TaskInstance.dag_id.in_(list(dag_ids)),
-        )
-        .order_by(TaskInstance.start_date)
-    ).all()
-    return [task_job(session, ti) for ti in tis]
+@dataclass
+class _Memory:
+    """What the views remember in this process; the transport keeps it and makes it with its clock."""
+
+    clock: Clock
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Server answers (or the AlteryxError asked instead) by question, with the monotonic time they last until.
+    answers: OrderedDict[tuple[str, ...], tuple[float, Any]] = field(default_factory=OrderedDict)
+    since: OrderedDict[tuple[str, str], Since] = field(default_factory=OrderedDict)
 
 
 class ServerCache:
-    """Recent Server answers per connection, shared by every request this API server handles."""
+    """The Server as the views read it, with answers shared by every request this API server handles.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._hooks: dict[str, AlteryxServerHook] = {}
-        self._answers: dict[tuple[str, ...], tuple[float, Any]] = {}
-        self._since: OrderedDict[tuple[str, str], Since] = OrderedDict()
+    It holds nothing itself: what it remembers is kept by ``transport``, so ``transport.reset()`` forgets it.
+    """
+
+    def __init__(self, transport: Transport = TRANSPORT) -> None:
+        self._transport = transport
+
+    def _memory(self) -> _Memory:
+        return self._transport.keep(MEMORY, _Memory)
+
+    def now(self) -> datetime:
+        """The present, as the transport's clock tells it."""
+        return datetime.fromtimestamp(self._memory().clock.time(), UTC)
 
     def hook(self, conn_id: str) -> AlteryxServerHook:
-        with self._lock:
-            if conn_id not in self._hooks:
-                self._hooks[conn_id] = AlteryxServerHook(conn_id)
-            return self._hooks[conn_id]
+        """A hook on the connection as it is now (it reads the connection when first used)."""
+        return AlteryxServerHook(conn_id)
 
     def _fresh(self, key: tuple[str, ...], ask: Callable[[], Any]) -> Any:
-        """``ask()``'s answer (or the AlteryxError it raised), asked again once older than FRESH_SECONDS."""
-        now = self._clock()
-        with self._lock:
-            kept = self._answers.get(key)
-        if kept is None or now - kept[0] > FRESH_SECONDS:
+        """``ask()``'s answer (or the AlteryxError it raised), asked again once older than FRESH_SECONDS; a
+        finished job's answer is kept until forgotten, since it no longer changes."""
+        memory = self._memory()
+        now = memory.clock.monotonic()
+        with memory.lock:
+            kept = memory.answers.get(key)
+        if kept is None or now > kept[0]:
             try:
                 answer: Any = ask()
             except AlteryxError as error:
                 answer = error
-            kept = (now, answer)
-            with self._lock:
-                self._answers = {k: v for k, v in self._answers.items() if now - v[0] <= FRESH_SECONDS}
-                self._answers[key] = kept
+            settled = isinstance(answer, AlteryxJob) and answer.is_terminal
+            kept = (math.inf if settled else now + FRESH_SECONDS, answer)
+            with memory.lock:
+                memory.answers[key] = kept
+                memory.answers.move_to_end(key)
+                while len(memory.answers) > REMEMBERED_JOBS:
+                    memory.answers.popitem(last=False)
         if isinstance(kept[1], AlteryxError):
             raise kept[1]
         return kept[1]
@@ -199,21 +208,23 @@ class ServerCache:
         return Queue(position=queued.index(job.id) + 1, length=len(queued))
 
     def _observe(self, conn_id: str, job: AlteryxJob) -> Since:
-        now = datetime.now(UTC)
+        memory = self._memory()
+        now = self.now()
         key = (conn_id, job.id)
-        with self._lock:
-            seen = self._since.get(key)
+        with memory.lock:
+            seen = memory.since.get(key)
             if seen is None:
                 first = _created(job) if job.status in (JobStatus.CREATED, JobStatus.QUEUED) else None
-                seen = Since(job.status, first or now, job.disposition, first or now)
+                seen = Since(job.status, first or now, job.disposition, first or now, now)
             if seen.status != job.status:
-                seen = Since(job.status, now, seen.disposition, seen.disposition_since)
+                seen = replace(seen, status=job.status, status_since=now)
             if seen.disposition != job.disposition:
-                seen = Since(seen.status, seen.status_since, job.disposition, now)
-            self._since[key] = seen
-            self._since.move_to_end(key)
-            while len(self._since) > REMEMBERED_JOBS:
-                self._since.popitem(last=False)
+                seen = replace(seen, disposition=job.disposition, disposition_since=now)
+            seen = replace(seen, as_of=now)
+            memory.since[key] = seen
+            memory.since.move_to_end(key)
+            while len(memory.since) > REMEMBERED_JOBS:
+                memory.since.popitem(last=False)
         return seen
 
 
@@ -225,5 +236,26 @@ def _created(job: AlteryxJob) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-# One per API server process: every viewer of a job shares its answers.
+# The views' one way to the Server: it keeps nothing itself (see ServerCache).
 SERVER = ServerCache()
+
+
+def unfinished_task_jobs(session: Session, dag_ids: Iterable[str]) -> list[TaskJob]:
+    """The tasks of these DAGs that named a job and have not finished, oldest first."""
+    tis = session.scalars(
+        select(TaskInstance)
+        .join(
+            XComModel,
+            (XComModel.dag_id == TaskInstance.dag_id)
+            & (XComModel.run_id == TaskInstance.run_id)
+            & (XComModel.task_id == TaskInstance.task_id)
+            & (XComModel.map_index == TaskInstance.map_index),
+        )
+        .where(
+            XComModel.key == XComKey.JOB_ID,
+            TaskInstance.state.in_(UNFINISHED_TASK_STATES),
+            TaskInstance.dag_id.in_(list(dag_ids)),
+        )
+        .order_by(TaskInstance.start_date)
+    ).all()
+    return [task_job(session, ti) for ti in tis]

@@ -1,0 +1,120 @@
+"""What the views read: the Server, through shared answers that the transport keeps.
+
+Against the emulator over real HTTP; time is a fake clock given to a transport of the test's own.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from airflow_provider_alteryx.plugins.alteryx import HAS_EXTERNAL_VIEWS
+
+if not HAS_EXTERNAL_VIEWS:
+    pytest.skip("the views need Airflow 3.1 or later (external views)", allow_module_level=True)
+
+from airflow_provider_alteryx.emulator import RunningEmulator
+from airflow_provider_alteryx.emulator.config import Role
+from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
+from airflow_provider_alteryx.hooks.jobs import JobRequest
+from airflow_provider_alteryx.hooks.transport import Transport
+from airflow_provider_alteryx.plugins.lookup import (
+    FRESH_SECONDS,
+    Queue,
+    ServerCache,
+)
+from tests.conftest import REGIONAL, StartEmulator
+from tests.hooks.stepping import FakeClock
+
+EMEA = JobRequest.build(REGIONAL, {"region": "EMEA"})
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock at the real time (XCom timestamps are real ones)."""
+    fake = FakeClock()
+    fake.now = float(int(time.time()))  # whole seconds: datetimes round-trip them exactly
+    return fake
+
+
+@pytest.fixture
+def cache(clock: FakeClock) -> ServerCache:
+    return ServerCache(Transport(clock=clock))
+
+
+@pytest.fixture
+def curator(start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    """An emulator with no free worker (so jobs wait Queued), ``alteryx_default`` on its Curator key."""
+    running = start_emulator(workers=0)
+    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", running.connection())
+    monkeypatch.setenv("AIRFLOW_CONN_ARTISAN", running.connection(role=Role.ARTISAN))
+    return running
+
+
+def served(emulator: RunningEmulator) -> int:
+    return int(emulator.info()["requestsServed"])
+
+
+def test_the_queue_as_a_curator_sees_it_and_why_an_artisan_cannot(
+    curator: RunningEmulator, cache: ServerCache
+) -> None:
+    hook = cache.hook("alteryx_default")
+    hook.create_job(EMEA)
+    job, _ = cache.job("alteryx_default", hook.create_job(EMEA).id)
+    assert cache.queue("alteryx_default", job) == Queue(position=2, length=2)
+    why = cache.queue("artisan", job).unknown_because
+    assert why == "the Server shows its queue to Curators only, and this connection's key is not a Curator's"
+
+
+def test_viewers_share_one_answer_while_it_is_fresh_and_a_finished_jobs_for_good(
+    curator: RunningEmulator, cache: ServerCache, clock: FakeClock
+) -> None:
+    hook = AlteryxServerHook()
+    job_id = hook.create_job(EMEA).id
+    cache.job("alteryx_default", job_id)
+    before = served(curator)
+    for _ in range(5):
+        cache.job("alteryx_default", job_id)
+    assert served(curator) == before, "viewers within FRESH_SECONDS asked the Server again"
+    hook.cancel_job(job_id)
+    clock.now += FRESH_SECONDS + 1
+    job, since = cache.job("alteryx_default", job_id)
+    assert (job.status, since.status, since.disposition) == ("Cancelled", "Cancelled", "Cancelled")
+    before = served(curator)
+    clock.now += 3600
+    cache.job("alteryx_default", job_id)
+    assert served(curator) == before, "a finished job, which no longer changes, was asked again"
+
+
+def test_durations_are_read_on_the_transports_clock_and_reset_forgets_what_was_seen(
+    curator: RunningEmulator, clock: FakeClock
+) -> None:
+    transport = Transport(clock=clock)
+    cache = ServerCache(transport)
+    hook = AlteryxServerHook()
+    job_id = hook.create_job(EMEA).id
+    hook.cancel_job(job_id)
+    _, since = cache.job("alteryx_default", job_id)
+    first_seen = since.as_of
+    assert since.status_since == first_seen and first_seen.timestamp() == clock.now
+    clock.now += 75
+    _, since = cache.job("alteryx_default", job_id)
+    assert (since.status_since, since.as_of - since.status_since) == (first_seen, timedelta(seconds=75))
+    transport.reset()
+    _, since = cache.job("alteryx_default", job_id)
+    assert since.status_since == since.as_of == first_seen + timedelta(seconds=75)
+
+
+def test_an_edited_connection_applies_from_the_next_read(
+    start_emulator: StartEmulator, cache: ServerCache, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = start_emulator(workers=0), start_emulator(workers=0)
+    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", old.connection())
+    cache.job("alteryx_default", AlteryxServerHook().create_job(EMEA).id)
+    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", new.connection())
+    moved = AlteryxServerHook().create_job(EMEA).id
+    clock.now += FRESH_SECONDS + 1
+    job, _ = cache.job("alteryx_default", moved)
+    assert job.id == moved
