@@ -59,6 +59,7 @@ COLUMNS: list[tuple[str, int, Callable[[Figures], str]]] = [
     ("kept on move", 13, lambda f: str(f.kept_on_move)),
     ("reassign s", 11, lambda f: _seconds(f.reassigned_after)),
     ("cancel s", 9, lambda f: _seconds(f.cancelled_after)),
+    ("in flight/pool", 15, lambda f: "-" if f.pool_slots is None else f"{f.in_flight_peak}/{f.pool_slots}"),
     ("total s", 8, lambda f: f"{f.seconds:.0f}"),
 ]
 

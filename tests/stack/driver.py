@@ -16,6 +16,7 @@ from typing import Any
 import psycopg2
 
 from airflow_provider_alteryx.constants import XComKey
+from airflow_provider_alteryx.models import TERMINAL_STATUSES
 from dev.stack import TRIGGERERS, Stack
 
 # Workflows of tests/stack/catalogue.yaml: 12 s, 45 s, 75 s and 120 s jobs, each outlasting its scenario's disruption.
@@ -32,12 +33,14 @@ FAULTS = {
 }
 # What AlteryxJobTrigger.on_kill logs when it keeps the job of a trigger that moved to another triggerer.
 MOVED = "this trigger moved to another triggerer"
-STACK_DAG_IDS = {"stack_mapped", "stack_kill", "stack_blocker", "stack_outputs"}
+STACK_DAG_IDS = {"stack_mapped", "stack_kill", "stack_pooled", "stack_blocker", "stack_outputs"}
 TERMINAL = {"success", "failed", "upstream_failed", "skipped", "removed"}
 # How long a scenario may wait for something before the test fails (a hang guard, not a speed check).
 PATIENCE = 600.0
 # A triggerer counts as alive while its heartbeat is this fresh (it beats every 5 s).
 ALIVE_WITHIN = 10
+# Seconds between two counts of the jobs in flight: far shorter than any job, so no overlap goes unseen.
+SAMPLE_EVERY = 0.25
 
 
 class StackTimeoutError(AssertionError):
@@ -73,6 +76,8 @@ class Figures:
     wrong_jobs: int = 0
     reassigned_after: float | None = None
     cancelled_after: float | None = None
+    in_flight_peak: int | None = None
+    pool_slots: int | None = None
     seconds: float = 0.0
     note: str = ""
     started: float = field(default_factory=time.monotonic)
@@ -140,16 +145,55 @@ class Driver:
         )
         return dict(Counter(holder for (holder,) in rows))
 
+    def finished(
+        self, dag_id: str, run_id: str, task_id: str = "run"
+    ) -> dict[int, tuple[str | None, int]] | None:
+        """The instances of ``task_id`` as :meth:`tasks` returns them once every one has finished, else None."""
+        tasks = self.tasks(dag_id, run_id, task_id)
+        return tasks if tasks and all(state in TERMINAL for state, _ in tasks.values()) else None
+
     def wait_finished(
         self, dag_id: str, run_id: str, task_id: str = "run"
     ) -> dict[int, tuple[str | None, int]]:
         """Until every instance of ``task_id`` has finished; returns them as :meth:`tasks` does."""
+        return wait_until(
+            f"every {task_id} task of {run_id} to finish",
+            lambda: self.finished(dag_id, run_id, task_id),
+            every=1,
+        )
+
+    def in_flight(self, run_id: str) -> int:
+        """How many of the run's jobs the emulator has not finished (created, queued or running)."""
+        return sum(job["status"] not in TERMINAL_STATUSES for job in self.jobs(run_id))
+
+    def wait_finished_counting_in_flight(
+        self, dag_id: str, run_id: str
+    ) -> tuple[dict[int, tuple[str | None, int]], int]:
+        """Until every ``run`` task has finished, counting the run's jobs in flight every :data:`SAMPLE_EVERY` seconds.
+
+        :return: the tasks as :meth:`tasks` returns them, and the most jobs seen in flight at once.
+        """
+        counts = [0]
 
         def finished() -> dict[int, tuple[str | None, int]] | None:
-            tasks = self.tasks(dag_id, run_id, task_id)
-            return tasks if tasks and all(state in TERMINAL for state, _ in tasks.values()) else None
+            counts.append(self.in_flight(run_id))
+            return self.finished(dag_id, run_id)
 
-        return wait_until(f"every {task_id} task of {run_id} to finish", finished, every=1)
+        tasks = wait_until(f"every run task of {run_id} to finish", finished, every=SAMPLE_EVERY)
+        return tasks, max(counts)
+
+    def create_pool(self, name: str, slots: int, *, include_deferred: bool) -> None:
+        """Create pool ``name`` through the REST API (tasks in a pool that does not exist are never scheduled)."""
+        self.stack.api(
+            "POST",
+            "/pools",
+            json={
+                "name": name,
+                "slots": slots,
+                "description": "stack scenario",
+                "include_deferred": include_deferred,
+            },
+        )
 
     def alive_triggerers(self) -> set[int]:
         """Job ids of triggerers with a fresh heartbeat."""

@@ -29,6 +29,9 @@ from tests.stack.driver import (
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 HOLDER, OTHER = "triggerer-1", "triggerer-2"
+# Scenario (i): the stack_pooled DAG's pool (the one the simultaneous example documents), its size, and more
+# tasks than slots, so the pool has to hold some back.
+POOL, POOL_SLOTS, POOLED_TASKS = "alteryx", 3, 10
 # The blocking trigger starts blocking this long after it is created (once the other triggerer is up), and blocks
 # until the test releases it once the triggers moved, or BLOCK_LIMIT seconds at most.
 BLOCK_DELAY, BLOCK_LIMIT = 20, 180
@@ -168,3 +171,15 @@ def test_g_mark_failed_with_a_slow_server_cancels_the_job(local_stack: Driver, r
 def test_h_50_mapped_tasks_under_faults(local_stack: Driver, record: Figures) -> None:
     assert_nothing_lost(run_under_faults(local_stack, record, "faults", count=50))
     assert (record.tasks, record.retried) == (50, 0)
+
+
+def test_i_a_pool_counting_deferred_tasks_caps_jobs_in_flight(local_stack: Driver, record: Figures) -> None:
+    """A deferred task keeps its slot while it waits, so the emulator never has more of the run's jobs than the pool's slots."""
+    local_stack.create_pool(POOL, POOL_SLOTS, include_deferred=True)
+    run_id = local_stack.trigger("stack_pooled", "pool", count=POOLED_TASKS, workflow=SHORT)
+    tasks, record.in_flight_peak = local_stack.wait_finished_counting_in_flight("stack_pooled", run_id)
+    record.pool_slots = POOL_SLOTS
+    assert_nothing_lost(local_stack.figures(record, tasks, run_id, "stack_pooled"))
+    assert record.tasks == POOLED_TASKS
+    # Filled, never exceeded: the jobs did overlap, and the pool held the surplus back.
+    assert record.in_flight_peak == POOL_SLOTS

@@ -29,8 +29,8 @@ def items(params: dict[str, Any] | None = None, run_id: str | None = None) -> li
     return [{"item": f"{run_id}/{index}"} for index in range(int(params["count"]))]
 
 
-def mapped(dag_id: str, poll_interval: float) -> DAG:
-    """``count`` mapped deferrable runs of workflow ``workflow`` (both DAG params)."""
+def mapped(dag_id: str, poll_interval: float, pool: str = "default_pool") -> DAG:
+    """``count`` mapped deferrable runs of workflow ``workflow`` (both DAG params), in ``pool``."""
     with DAG(
         dag_id, schedule=None, start_date=START, catchup=False, params={"count": 20, "workflow": SHORT}
     ) as dag:
@@ -39,6 +39,7 @@ def mapped(dag_id: str, poll_interval: float) -> DAG:
             workflow_id="{{ params.workflow }}",
             deferrable=True,
             poll_interval=poll_interval,
+            pool=pool,
             **RETRIES,
         ).expand(questions=items())
     return dag
@@ -47,6 +48,8 @@ def mapped(dag_id: str, poll_interval: float) -> DAG:
 stack_mapped = mapped("stack_mapped", poll_interval=2)
 # The issue's setting for "cancelled within two poll intervals".
 stack_kill = mapped("stack_kill", poll_interval=5)
+# In the pool the simultaneous example documents, which the pool scenario creates with the size it tests.
+stack_pooled = mapped("stack_pooled", poll_interval=2, pool="alteryx")
 
 with DAG(
     "stack_blocker",
