@@ -46,7 +46,7 @@ from airflow_provider_alteryx.hooks.creation import (
     attribute,
 )
 from airflow_provider_alteryx.hooks.jobs import JobRequest
-from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule
+from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule, deleted
 from airflow_provider_alteryx.hooks.retry import Budget, Retry, RetryPolicy, sent, should_retry, with_retries
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
@@ -525,7 +525,9 @@ class AlteryxApi:
         """Cancel a queued or running job; a job that already finished is returned as it is.
 
         The cancel request goes first and the job is read once after, so the cancel is sent even when
-        little time is left (a killed task); calling it twice is harmless.
+        little time is left (a killed task); calling it twice is harmless. A queued job that the Server
+        deletes when it is cancelled (it then reads 404) is returned cancelled; cancelling it again then
+        raises :class:`AlteryxNotFoundError`, as for any job the Server does not know.
 
         :raises AlteryxUnsupportedError: the Server (legacy API, or before 2025.1) cannot cancel jobs.
         """
@@ -553,7 +555,15 @@ class AlteryxApi:
                 f"Cannot cancel job {job_id}: this Alteryx Server version has no cancel endpoint (DELETE /v3/jobs/{{id}}, Server 2025.1 and later). The job keeps running."
             ) from None
         # Any 2xx means accepted; the job's state is read back rather than trusted from the answer's shape.
-        return (yield from self.get_job(job_id))
+        try:
+            return (yield from self.get_job(job_id))
+        except AlteryxNotFoundError:
+            self.log.info(
+                "Alteryx job %s was deleted from the Server's queue by this cancel (a queued job is deleted when "
+                "cancelled): it counts as cancelled",
+                job_id,
+            )
+            return deleted(AlteryxJob(id=job_id))
 
     def download_job_output(
         self, job_id: str, output_id: str, output_format: str, sink: IO[bytes]
@@ -588,7 +598,9 @@ class AlteryxApi:
         :param deadline: a wall-clock time (``time.time()``) after which :class:`AlteryxJobTimeoutError` is raised.
         :param schedule: the poll times to follow, for a caller that already polled the job on it.
         :param progress: the job's progress log, for a caller that already reported some of it.
-        :return: the finished job, read in full (disposition, messages, outputs).
+        :return: the finished job, read in full (disposition, messages, outputs); a job that the Server no
+            longer knows after the wait saw it ends cancelled (the Server deletes a queued job when it is cancelled).
+        :raises AlteryxNotFoundError: the Server does not know the job at the first read.
         :raises AlteryxJobTimeoutError: the job was still unfinished at ``deadline``; it carries the job.
         """
         schedule = schedule or PollSchedule(poll_interval, job_id, self.clock)
@@ -598,7 +610,12 @@ class AlteryxApi:
             pause = schedule.pause(until=ends)
             if pause > 0:
                 yield Sleep(pause)
-            job = yield from self.get_job(job_id)
+            try:
+                job = yield from self.get_job(job_id)
+            except (
+                AlteryxNotFoundError
+            ) as missing:  # deleted (a queued job that was cancelled), or never there
+                job = progress.gone(missing)
             self.budget.renew()  # the Server answered: an outage after this gets a whole budget again
             progress.saw(job)
             if job.is_terminal:

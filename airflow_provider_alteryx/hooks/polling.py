@@ -7,9 +7,11 @@ through a :class:`JobProgress`, so a job polls at the same moments and logs the 
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 
-from airflow_provider_alteryx.exceptions import AlteryxProtocolError
+from airflow_provider_alteryx.constants import Disposition, JobStatus
+from airflow_provider_alteryx.exceptions import AlteryxNotFoundError, AlteryxProtocolError
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.utils.clock import Clock
 from airflow_provider_alteryx.utils.log import Log
@@ -58,6 +60,14 @@ class PollSchedule:
         return max(0.0, due - now)
 
 
+def deleted(job: AlteryxJob) -> AlteryxJob:
+    """``job`` as it ended when the Server deleted it: cancelled. ``DELETE /v3/jobs/{id}`` may "cancel the running
+    job or delete a queued job", so a job that was seen and then reads 404 was cancelled while it waited."""
+    return dataclasses.replace(
+        job, status=JobStatus.CANCELLED, disposition=Disposition.CANCELLED, outputs=(), messages=()
+    )
+
+
 def spread(key: str, interval: float) -> float:
     """A stable offset in ``[0, interval)`` for ``key``: the same job polls at the same phase in any process."""
     return zlib.crc32(key.encode()) / 2**32 * interval
@@ -78,6 +88,7 @@ class JobProgress:
         self.clock = clock.monotonic
         self.started = self.since = self.last_log = self.clock()
         self.status: str | None = None
+        self.last: AlteryxJob | None = None
         self.unknown_polls = 0
 
     def elapsed(self, since: float | None = None) -> str:
@@ -110,6 +121,23 @@ class JobProgress:
             self.last_log = moment
         if job.status != self.status:
             self.status, self.since = job.status, moment
+        self.last = job
+
+    def gone(self, missing: AlteryxNotFoundError) -> AlteryxJob:
+        """The job as the wait ends it when the Server answers 404 for it: cancelled, once the wait has seen it
+        (the Server deletes a queued job when it is cancelled), logged as such.
+
+        :raises AlteryxNotFoundError: ``missing``, when the wait never saw the job (its id is wrong).
+        """
+        if self.last is None:
+            raise missing
+        self.log.warning(
+            "Alteryx job %s is gone from the Server (it was %s when last read): the Server deleted it from its "
+            "queue, as it does with a queued job that is cancelled, so the wait ends with the job cancelled",
+            self.job_id,
+            self.last.status,
+        )
+        return deleted(self.last)
 
     def _check_known(self, job: AlteryxJob) -> None:
         if job.status_known:

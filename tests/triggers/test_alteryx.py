@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import time
 from typing import Any
 
 import pytest
 
-from airflow_provider_alteryx.emulator import RunningEmulator
+from airflow_provider_alteryx.emulator import RunningEmulator, Variants
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
-from tests.conftest import QUICK, REGIONAL, SLOW, WARNS
+from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator, UseConnection
 
 
 def events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
@@ -130,6 +131,39 @@ def test_on_kill_cancels_the_job_and_is_idempotent(connected_emulator: RunningEm
     kept = AlteryxServerHook().run_workflow(SLOW)
     asyncio.run(AlteryxJobTrigger(job_id=kept.id, cancel_on_kill=False).on_kill())
     assert connected_emulator.jobs()[1]["status"] == "Running"
+
+
+@pytest.fixture
+def deleting_emulator(start_emulator: StartEmulator, use_connection: UseConnection) -> RunningEmulator:
+    """A Server that deletes a queued job when it is cancelled, whose workers carry the tag ``eu`` only."""
+    running = start_emulator(worker_tags=("eu",), variants=Variants(cancel_queued_deletes=True))
+    use_connection(running)
+    return running
+
+
+def test_a_queued_job_deleted_by_the_cancel_on_timeout_is_reported_cancelled(
+    deleting_emulator: RunningEmulator,
+) -> None:
+    job = AlteryxServerHook().run_workflow(QUICK, worker_tag="gpu")  # queued for ever
+    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.5))
+    assert (event["status"], event["job"]["status"], event["job"]["disposition"]) == (
+        "timeout",
+        "Cancelled",
+        "Cancelled",
+    )
+    assert event["message"].endswith("; the job was cancelled"), event["message"]
+    assert deleting_emulator.jobs()[0]["status"] == "Cancelled"
+
+
+def test_on_kill_of_a_queued_job_the_server_deletes_logs_it_cancelled(
+    deleting_emulator: RunningEmulator, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    job = AlteryxServerHook().run_workflow(QUICK, worker_tag="gpu")
+    with caplog.at_level(logging.INFO):
+        asyncio.run(AlteryxJobTrigger(job_id=job.id).on_kill())
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert f"Alteryx job {job.id} was cancelled" in logged and "not cancelled" not in logged
+    assert deleting_emulator.jobs()[0]["status"] == "Cancelled"
 
 
 def test_transient_faults_do_not_end_the_wait(connected_emulator: RunningEmulator) -> None:
