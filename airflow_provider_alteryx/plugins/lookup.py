@@ -18,13 +18,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, aliased
 
 from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, JobStatus, XComKey
 from airflow_provider_alteryx.exceptions import AlteryxApiError, AlteryxError, AlteryxUnsupportedError
@@ -40,8 +40,10 @@ FRESH_SECONDS = 2.0
 REMEMBERED_JOBS = 2000
 # The provider's task classes, as task instances name their operator; a subclass is known by its XComs.
 ALTERYX_OPERATORS = frozenset({"AlteryxRunWorkflowOperator", "AlteryxJobSensor"})
-# Task states in which a task's job may still be queued or running.
-UNFINISHED_TASK_STATES = ("queued", "running", "deferred", "up_for_reschedule", "restarting")
+# The jobs page looks at the jobs Alteryx tasks named this recently, and at most at this many (the newest):
+# a job still running after a day is no longer listed, and the page asks the Server about at most this many.
+RECENT = timedelta(days=1)
+RECENT_JOBS = 200
 # The name under which the transport keeps what the views remember.
 MEMORY = "alteryx plugin views"
 
@@ -207,6 +209,16 @@ class ServerCache:
             return Queue(unknown_because="the Server's list of queued jobs does not hold this job (yet)")
         return Queue(position=queued.index(job.id) + 1, length=len(queued))
 
+    def is_unfinished(self, task: TaskJob) -> bool:
+        """Whether the Server still reports the task's job queued or running (False when it cannot say)."""
+        if task.job_id is None:
+            return False
+        try:
+            job, _ = self.job(task.conn_id, task.job_id)
+        except AlteryxError:
+            return False  # the task's job view says why
+        return not job.is_terminal
+
     def _observe(self, conn_id: str, job: AlteryxJob) -> Since:
         memory = self._memory()
         now = self.now()
@@ -240,22 +252,39 @@ def _created(job: AlteryxJob) -> datetime | None:
 SERVER = ServerCache()
 
 
-def unfinished_task_jobs(session: Session, dag_ids: Iterable[str]) -> list[TaskJob]:
-    """The tasks of these DAGs that named a job and have not finished, oldest first."""
-    tis = session.scalars(
-        select(TaskInstance)
-        .join(
-            XComModel,
-            (XComModel.dag_id == TaskInstance.dag_id)
-            & (XComModel.run_id == TaskInstance.run_id)
-            & (XComModel.task_id == TaskInstance.task_id)
-            & (XComModel.map_index == TaskInstance.map_index),
-        )
-        .where(
-            XComModel.key == XComKey.JOB_ID,
-            TaskInstance.state.in_(UNFINISHED_TASK_STATES),
-            TaskInstance.dag_id.in_(list(dag_ids)),
-        )
-        .order_by(TaskInstance.start_date)
+def unfinished_task_jobs(
+    session: Session, dag_ids: Iterable[str], server: ServerCache = SERVER
+) -> list[TaskJob]:
+    """The jobs that Alteryx tasks of these DAGs started or waited on and that the Server still reports queued
+    or running, oldest first, whatever state their tasks are in now.
+
+    Looked at: the jobs tasks named (their ``job_id`` XCom beside the provider's ``alteryx_conn_id``) within
+    :data:`RECENT`, at most the newest :data:`RECENT_JOBS`; each job once, with the first task that named it
+    (the operator that created it rather than a sensor that waits on it). The Server is asked through
+    ``server``, so the answers are shared with every other view.
+    """
+    conn_xcom, job_xcom = aliased(XComModel), aliased(XComModel)
+    rows = session.execute(
+        select(TaskInstance, conn_xcom, job_xcom)
+        .join(conn_xcom, _of_task(conn_xcom) & (conn_xcom.key == XComKey.CONN_ID))
+        .join(job_xcom, _of_task(job_xcom) & (job_xcom.key == XComKey.JOB_ID))
+        .where(TaskInstance.dag_id.in_(list(dag_ids)), job_xcom.timestamp >= server.now() - RECENT)
+        .order_by(job_xcom.timestamp.desc())
+        .limit(RECENT_JOBS)
     ).all()
-    return [task_job(session, ti) for ti in tis]
+    tasks: dict[str, TaskJob] = {}
+    for ti, conn_row, job_row in reversed(rows):
+        job_id = str(XComModel.deserialize_value(job_row))
+        if job_id not in tasks:
+            tasks[job_id] = TaskJob(ti, True, job_id, str(XComModel.deserialize_value(conn_row)))
+    return [task for task in tasks.values() if server.is_unfinished(task)]
+
+
+def _of_task(xcom: Any) -> ColumnElement[bool]:
+    """The join condition of an XCom to its task instance."""
+    return (
+        (xcom.dag_id == TaskInstance.dag_id)
+        & (xcom.run_id == TaskInstance.run_id)
+        & (xcom.task_id == TaskInstance.task_id)
+        & (xcom.map_index == TaskInstance.map_index)
+    )

@@ -1,4 +1,4 @@
-"""What the views read: the Server, through shared answers that the transport keeps.
+"""What the views read: the Server through shared answers the transport keeps, and the jobs Airflow's tasks named.
 
 Against the emulator over real HTTP; time is a fake clock given to a transport of the test's own.
 """
@@ -22,8 +22,10 @@ from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.hooks.transport import Transport
 from airflow_provider_alteryx.plugins.lookup import (
     FRESH_SECONDS,
+    RECENT,
     Queue,
     ServerCache,
+    unfinished_task_jobs,
 )
 from tests.conftest import REGIONAL, StartEmulator
 from tests.hooks.stepping import FakeClock
@@ -118,3 +120,42 @@ def test_an_edited_connection_applies_from_the_next_read(
     clock.now += FRESH_SECONDS + 1
     job, _ = cache.job("alteryx_default", moved)
     assert job.id == moved
+
+
+@pytest.fixture
+def left_running(curator: RunningEmulator, airflow_db: None) -> tuple[str, str]:
+    """A DAG run whose task created a job and ended at once (``wait_for_completion=False``): the job stays
+    Queued on the emulator after the task succeeded. Returns the DAG id and the job id."""
+    from tests.dags.plugin_views import LEFT_RUNNING
+
+    assert LEFT_RUNNING.test().state == "success"
+    (job,) = curator.jobs()
+    return LEFT_RUNNING.dag_id, job["id"]
+
+
+def test_the_jobs_page_lists_a_job_left_running_after_its_task_ended(
+    left_running: tuple[str, str], curator: RunningEmulator, cache: ServerCache, clock: FakeClock
+) -> None:
+    from airflow.utils.session import create_session
+
+    dag_id, job_id = left_running
+    with create_session() as session:
+        (task,) = unfinished_task_jobs(session, [dag_id], cache)
+        assert (task.ti.task_id, task.ti.state, task.job_id, task.conn_id) == (
+            "start",
+            "success",
+            job_id,
+            "alteryx_default",
+        )
+        before = served(curator)
+        assert unfinished_task_jobs(session, [dag_id], cache) == [task]
+        assert served(curator) == before, "another look within FRESH_SECONDS asked the Server again"
+
+        assert unfinished_task_jobs(session, ["another_dag"], cache) == [], "a DAG not asked for was listed"
+        clock.now += RECENT.total_seconds() + 1
+        assert unfinished_task_jobs(session, [dag_id], cache) == [], "a job named over a day ago was listed"
+        clock.now -= RECENT.total_seconds() + 1
+
+        AlteryxServerHook().cancel_job(job_id)
+        clock.now += FRESH_SECONDS + 1
+        assert unfinished_task_jobs(session, [dag_id], cache) == [], "a cancelled job was listed"
