@@ -10,8 +10,10 @@ AIRFLOW2 := apache-airflow==2.11.*
 # Each virtualenv installs the exact versions its lock names; `make lock` rewrites the locks on purpose.
 LOCK := constraints/airflow3.txt
 AIRFLOW2_LOCK := constraints/airflow2.txt
-# One lock serves every platform and every Python from our floor up (--universal).
-COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command 'make lock' pyproject.toml --extra test
+# Each virtualenv and each lock hold the provider with every extra (the suite tests each) and pyproject.toml's
+# dev group (the tools, which the wheel's users never get). One lock serves every platform and every Python from
+# our floor up (--universal).
+COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command 'make lock' pyproject.toml --all-extras --group dev
 
 .PHONY: help install demo test test-quick test-airflow2 lint docs package-check lock lock-upgrade standalone stack stack-test emulator bench soak clean
 
@@ -44,8 +46,9 @@ help:
 # for what is imported (under 2 s of CPU, once, for Airflow) instead of compiling all of site-packages (about 10 s),
 # except where PYTHONDONTWRITEBYTECODE forbids that and every airflow command would pay those 2 s again.
 # A dependency pyproject.toml gained since the last `make lock` still installs, unpinned until the next one.
+# uv reads --all-extras from a pyproject.toml given with -r only, so the editable `.` comes without its extras.
 define venv
-	$(1)/bin/uv pip install --quiet $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode) --python $(1)/bin/python -c $(2) $(3) pip -e '.[test]' \
+	$(1)/bin/uv pip install --quiet $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode) --python $(1)/bin/python -c $(2) $(3) pip -e . -r pyproject.toml --all-extras --group dev \
 		|| { echo "Could not install $(1) as $(2) pins it: if pyproject.toml's dependencies changed, run 'make lock'" >&2; exit 1; }
 	touch $(1)/.installed
 endef

@@ -14,9 +14,13 @@ import sys
 import tarfile
 import tempfile
 import time
+import tomllib
 import zipfile
 from email.parser import Parser
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[1]
 DIST = REPO / "dist"
@@ -97,16 +101,30 @@ def check_contents(wheel: Path, sdist: Path) -> list[str]:
     return problems
 
 
+def development_tools() -> set[str]:
+    """The projects pyproject.toml's dependency groups name: what developing the provider needs, never its users."""
+    groups = tomllib.loads((REPO / "pyproject.toml").read_text())["dependency-groups"]
+    return {canonicalize_name(Requirement(line).name) for lines in groups.values() for line in lines}
+
+
 def check_metadata(wheel: Path) -> list[str]:
-    """The wheel's declared dependencies and entry points: YAML only with the emulator, no pytest plugin."""
+    """The wheel's declared dependencies and entry points: YAML only with the emulator, none of the development
+    tools (they would reach users through an extra), no pytest plugin."""
     archive = zipfile.ZipFile(wheel)
     info = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
     metadata = Parser().parsestr(archive.read(info).decode())
     entry_points = archive.read(info.replace("METADATA", "entry_points.txt")).decode()
+    requirements = metadata.get_all("Requires-Dist") or []
     problems = [
         f"pyyaml is a dependency without the emulator extra: {req}"
-        for req in metadata.get_all("Requires-Dist") or []
+        for req in requirements
         if req.lower().startswith("pyyaml") and 'extra == "emulator"' not in req
+    ]
+    tools = development_tools()
+    problems += [
+        f"the wheel requires {req}, a development tool (pyproject.toml's dependency groups), which users never need"
+        for req in requirements
+        if canonicalize_name(Requirement(req).name) in tools
     ]
     if "pytest11" in entry_points:
         problems.append("the wheel registers a pytest plugin every pytest session would load")

@@ -38,11 +38,13 @@ def runtime_requirements() -> list[Requirement]:
 
 
 def all_requirements() -> list[Requirement]:
-    """Every third-party requirement; an extra that names the project's own extras (``test``) adds none."""
-    extras = pyproject()["project"]["optional-dependencies"]
-    own = canonicalize_name(pyproject()["project"]["name"])
-    optional = [Requirement(line) for lines in extras.values() for line in lines]
-    return runtime_requirements() + [req for req in optional if canonicalize_name(req.name) != own]
+    """Every requirement: the provider's, its extras' and the development tools' (the dependency groups)."""
+    lists = [
+        *pyproject()["project"]["optional-dependencies"].values(),
+        *pyproject()["dependency-groups"].values(),
+    ]
+    optional = [Requirement(line) for lines in lists for line in lines]
+    return runtime_requirements() + optional
 
 
 def pins(lock: Path) -> dict[str, list[str]]:
