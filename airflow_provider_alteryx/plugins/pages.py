@@ -4,7 +4,7 @@ is data, and so are DAG, run and task ids); the markup is plain, for the UI's if
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html import escape
 from urllib.parse import urlencode
 
@@ -37,8 +37,8 @@ def no_job_yet(task: TaskJob) -> str:
 
 
 def job_panel(ref: TaskRef, task: TaskJob, job: AlteryxJob, since: Since, queue: Queue) -> str:
-    """The refreshed part of the job view: status, queue, messages and outputs."""
-    now = datetime.now(UTC)
+    """The refreshed part of the job view: status, queue, messages and outputs (durations as of the reading)."""
+    now = since.as_of
     rows = [
         ("Job", job.id, "job-id"),
         ("Task state", str(task.ti.state or "none"), "task-state"),

@@ -1,4 +1,4 @@
-"""The views' pieces without a browser: what the pages show (escaped), and what the Server cache asks and says.
+"""The views' pieces without a browser: what the pages show (escaped).
 
 The whole plugin inside Airflow's API server, with its authentication, is tested in tests/ui.
 """
@@ -16,14 +16,10 @@ from airflow_provider_alteryx.plugins.alteryx import HAS_EXTERNAL_VIEWS
 if not HAS_EXTERNAL_VIEWS:
     pytest.skip("the views need Airflow 3.1 or later (external views)", allow_module_level=True)
 
-from airflow_provider_alteryx.emulator import RunningEmulator
-from airflow_provider_alteryx.emulator.config import Role
-from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.plugins import pages
-from airflow_provider_alteryx.plugins.lookup import Queue, ServerCache, Since, TaskJob, TaskRef
+from airflow_provider_alteryx.plugins.lookup import Queue, Since, TaskJob, TaskRef
 from airflow_provider_alteryx.plugins.routes import task_ref
-from tests.conftest import REGIONAL, StartEmulator
 
 HOSTILE = '<img src=x onerror="alert(1)"> & </td>'
 JOB_ID, OUTPUT_ID = "0123456789abcdef01234567", "89abcdef0123456789abcdef"
@@ -51,7 +47,7 @@ def task(state: str = "success") -> TaskJob:
 
 def panel(job: AlteryxJob, queue: Queue | None = None) -> str:
     moment = datetime.now(UTC) - timedelta(seconds=75)
-    since = Since(job.status, moment, job.disposition, moment)
+    since = Since(job.status, moment, job.disposition, moment, as_of=moment + timedelta(seconds=75))
     ref = TaskRef("d", "run & <co>", "t")
     return pages.job_panel(ref, task(), job, since, queue or Queue(unknown_because="not in the queue"))
 
@@ -92,39 +88,3 @@ def test_the_queue_position_or_why_not() -> None:
 def test_a_task_that_is_not_mapped_keeps_its_map_index_placeholder() -> None:
     assert task_ref("d", "r", "t", "{MAP_INDEX}").map_index == -1
     assert task_ref("d", "r", "t", "3").map_index == 3
-
-
-@pytest.fixture
-def curator(start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
-    """An emulator with no free worker (so jobs wait Queued), ``alteryx_default`` on its Curator key."""
-    running = start_emulator(workers=0)
-    monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", running.connection())
-    monkeypatch.setenv("AIRFLOW_CONN_ARTISAN", running.connection(role=Role.ARTISAN))
-    return running
-
-
-def test_the_queue_as_a_curator_sees_it_and_why_an_artisan_cannot(curator: RunningEmulator) -> None:
-    cache = ServerCache()
-    hook = cache.hook("alteryx_default")
-    request = JobRequest.build(REGIONAL, {"region": "EMEA"})
-    hook.create_job(request)
-    job, _ = cache.job("alteryx_default", hook.create_job(request).id)
-    assert cache.queue("alteryx_default", job) == Queue(position=2, length=2)
-    why = cache.queue("artisan", job).unknown_because
-    assert why == "the Server shows its queue to Curators only, and this connection's key is not a Curator's"
-
-
-def test_viewers_share_one_answer_while_it_is_fresh(curator: RunningEmulator) -> None:
-    now = [0.0]
-    cache = ServerCache(clock=lambda: now[0])
-    hook = cache.hook("alteryx_default")
-    job_id = hook.create_job(JobRequest.build(REGIONAL, {"region": "EMEA"})).id
-    cache.job("alteryx_default", job_id)
-    served = curator.info()["requestsServed"]
-    for _ in range(5):
-        cache.job("alteryx_default", job_id)
-    assert curator.info()["requestsServed"] == served, "viewers within FRESH_SECONDS asked the Server again"
-    hook.cancel_job(job_id)
-    now[0] += 5
-    job, since = cache.job("alteryx_default", job_id)
-    assert (job.status, since.status, since.disposition) == ("Cancelled", "Cancelled", "Cancelled")
