@@ -1,8 +1,9 @@
 """Writing downloaded outputs where every worker can read them: local paths or Airflow object storage.
 
-Where a job's outputs land is decided here, once: inside ``<output_dir>/<job id>/``, under names made
-safe by :func:`~airflow_provider_alteryx.utils.server_text.unique_file_names`. The output names come
-from the Server (workflow authors choose them), so none of them is ever joined to a path as it is.
+Where a job's outputs land, and under which file names, is decided here, once: inside
+``<output_dir>/<job id>/``, under names made safe by
+:func:`~airflow_provider_alteryx.utils.server_text.unique_file_names`. The output names come from the
+Server (workflow authors choose them), so none of them is ever joined to a path as it is.
 """
 
 from __future__ import annotations
@@ -35,18 +36,26 @@ def _child(location: str | os.PathLike[str], component: str) -> str:
     return str(Path(location, component))
 
 
-def output_locations(output_dir: str | os.PathLike[str], job: AlteryxJob) -> list[tuple[JobOutput, str]]:
-    """Where each downloadable output of ``job`` is saved: ``<output_dir>/<job id>/<safe name>``.
+def output_file_names(job: AlteryxJob) -> list[tuple[JobOutput, str | None]]:
+    """The outputs of ``job`` that can be downloaded (those with a format), each with its file name.
 
-    Two outputs whose names make the same file name both survive (the later one gets ``-2``). Outputs
-    with no format to download are left out.
+    Everything that names an output's file asks this (the operator's downloads, the plugin's, lineage), so an
+    output has the same name wherever it appears. Two outputs whose names make the same file name both
+    survive (the later one gets ``-2``); the name is None where nothing is left to name a file by (``..``).
+    """
+    outputs = [output for output in job.outputs if output.formats]
+    return list(zip(outputs, unique_file_names([output.name for output in outputs]), strict=True))
+
+
+def output_locations(output_dir: str | os.PathLike[str], job: AlteryxJob) -> list[tuple[JobOutput, str]]:
+    """Where each downloadable output of ``job`` is saved: ``<output_dir>/<job id>/<its file name>`` (see
+    :func:`output_file_names`).
 
     :raises AlteryxProtocolError: an output's name leaves nothing to name a file by (``..``, ``/``, empty);
         nothing has been written then, and the outputs stay on the Server.
     """
-    outputs = [output for output in job.outputs if output.formats]
-    names = unique_file_names([output.name for output in outputs])
-    unnamable = [output for output, name in zip(outputs, names, strict=True) if name is None]
+    named = output_file_names(job)
+    unnamable = [output for output, name in named if name is None]
     if unnamable:
         listed = ", ".join(f"{output.id} named {quoted(output.name)}" for output in unnamable)
         raise AlteryxProtocolError(
@@ -55,7 +64,7 @@ def output_locations(output_dir: str | os.PathLike[str], job: AlteryxJob) -> lis
             "workflow, or download them yourself with AlteryxServerHook.download_job_output to paths you choose."
         )
     folder = _child(output_dir, job.id)
-    return [(output, _child(folder, name)) for output, name in zip(outputs, names, strict=True) if name]
+    return [(output, _child(folder, name)) for output, name in named if name]
 
 
 @contextmanager

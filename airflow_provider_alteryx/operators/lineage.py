@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_alteryx.hooks.downloads import output_file_names
 from airflow_provider_alteryx.models import AlteryxJob
-from airflow_provider_alteryx.utils.server_text import display, unique_file_names
+from airflow_provider_alteryx.utils.server_text import display
 
 # The run facet's key in OpenLineage events, and where its schema is described.
 FACET_NAME = "alteryx"
@@ -62,12 +63,12 @@ def operator_lineage(
     if saved:
         outputs = [Dataset(namespace=namespace, name=name) for namespace, name in map(_dataset_of, saved)]
     else:
-        # The names the Server gave, made safe as if saved (an output with no usable name goes by its id).
+        # The outputs the task would have saved, under the names it would have given them (an output with no
+        # usable name goes by its id).
         host = urlsplit(server).netloc
-        names = unique_file_names([output.name for output in job.outputs])
         outputs = [
             Dataset(namespace=f"alteryx://{host}", name=f"{job.workflow_id}/{job.id}/{name or output.id}")
-            for output, name in zip(job.outputs, names, strict=True)
+            for output, name in output_file_names(job)
         ]
     return OperatorLineage(outputs=outputs, run_facets={FACET_NAME: facet})
 

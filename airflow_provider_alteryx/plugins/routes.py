@@ -23,11 +23,12 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
 from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
-from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.hooks.downloads import output_file_names
+from airflow_provider_alteryx.models import AlteryxJob, JobOutput
 from airflow_provider_alteryx.plugins import pages
 from airflow_provider_alteryx.plugins.lookup import SERVER, TaskJob, TaskRef, task_instance, task_job
 from airflow_provider_alteryx.plugins.lookup import unfinished_task_jobs as in_flight
-from airflow_provider_alteryx.utils.server_text import display, unique_file_names
+from airflow_provider_alteryx.utils.server_text import display
 from airflow_provider_alteryx.validation import server_id
 
 # Scripts only from the API server itself, none inline; pages only inside the Airflow UI's own frames.
@@ -118,46 +119,53 @@ def download_output(
         job, _ = SERVER.job(task.conn_id, task.job_id)
     except AlteryxError as error:
         raise HTTPException(502, f"Cannot read Alteryx job {task.job_id}: {display(error)}") from None
-    index, chosen = _output_of(job, output_id, output_format)
-    return _download(task, job, index, chosen)
+    output, chosen = _output_of(job, output_id, output_format)
+    return _download(task, job, output, chosen)
 
 
-def _output_of(job: AlteryxJob, output_id: str, output_format: str | None) -> tuple[int, str]:
+def _output_of(job: AlteryxJob, output_id: str, output_format: str | None) -> tuple[JobOutput, str]:
     """Which of the job's outputs is asked for, and in which of its formats (its first by default)."""
-    index = next((i for i, o in enumerate(job.outputs) if o.id == output_id), None)
-    if index is None:
+    output = next((o for o in job.outputs if o.id == output_id), None)
+    if output is None:
         raise HTTPException(
             404, f"Alteryx job {job.id} has no output {output_id}; the job view lists its outputs."
         )
-    formats = job.outputs[index].formats
     if output_format is None:
-        return index, formats[0] if formats else "Raw"
-    if output_format not in formats:
+        return output, output.formats[0] if output.formats else "Raw"
+    if output_format not in output.formats:
         raise HTTPException(
             400,
-            f"Output {output_id} comes as {', '.join(formats) or 'no format'}, not {display(output_format)!r}.",
+            f"Output {output_id} comes as {', '.join(output.formats) or 'no format'}, not {display(output_format)!r}.",
         )
-    return index, output_format
+    return output, output_format
 
 
-def _download(task: TaskJob, job: AlteryxJob, index: int, output_format: str) -> Response:
+def _download(task: TaskJob, job: AlteryxJob, output: JobOutput, output_format: str) -> Response:
     """The output saved by the hook into a private temporary folder, sent, then deleted."""
     folder = tempfile.TemporaryDirectory(prefix="alteryx-output-")
-    name = unique_file_names([o.name for o in job.outputs])[index] or job.outputs[index].id
     target = Path(folder.name) / "output"
     try:
-        SERVER.hook(task.conn_id).download_job_output(job.id, job.outputs[index].id, output_format, target)
+        SERVER.hook(task.conn_id).download_job_output(job.id, output.id, output_format, target)
     except AlteryxError as error:
         folder.cleanup()
         raise HTTPException(
-            502, f"Cannot download output {job.outputs[index].id} of job {job.id}: {display(error)}"
+            502, f"Cannot download output {output.id} of job {job.id}: {display(error)}"
         ) from None
     return FileResponse(
         target,
         media_type="application/octet-stream",
-        headers={**SECURITY_HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        headers={**SECURITY_HEADERS, "Content-Disposition": content_disposition(job, output)},
         background=BackgroundTask(folder.cleanup),
     )
+
+
+def content_disposition(job: AlteryxJob, output: JobOutput) -> str:
+    """The download's ``Content-Disposition``: the file name the operator saves the output under
+    (:func:`~airflow_provider_alteryx.hooks.downloads.output_file_names`), or its id for an output the operator
+    would not save, percent-encoded whole (RFC 6266 ``filename*``), so the header holds nothing but ASCII letters,
+    digits, ``%``, ``.``, ``_``, ``-`` and ``~`` of the name, whatever the Server called it."""
+    names = {named.id: name for named, name in output_file_names(job)}
+    return f"attachment; filename*=UTF-8''{quote(names.get(output.id) or output.id, safe='')}"
 
 
 @app.get("/jobs", dependencies=[Depends(requires_access_dag(method="GET"))], response_class=HTMLResponse)

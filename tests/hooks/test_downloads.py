@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_alteryx.exceptions import AlteryxInputError, AlteryxProtocolError
-from airflow_provider_alteryx.hooks.downloads import output_locations, whole_file
+from airflow_provider_alteryx.hooks.downloads import output_file_names, output_locations, whole_file
 from airflow_provider_alteryx.models import AlteryxJob, JobOutput
 
 JOB = "0000000000000000000000f1"
@@ -45,6 +45,25 @@ def test_an_output_without_formats_is_left_out_and_one_without_a_usable_name_is_
     with pytest.raises(AlteryxProtocolError, match=r"1{24} named '\.\.'.*Nothing was downloaded"):
         output_locations("/data/out", job)
     assert output_locations("/data/out", AlteryxJob(id=JOB, outputs=job.outputs[:1])) == []
+
+
+def test_only_outputs_with_a_format_are_named_so_one_without_takes_no_name_from_another() -> None:
+    job = AlteryxJob(
+        id=JOB,
+        outputs=(
+            JobOutput(id="0" * 24, name="sales.csv", formats=()),
+            JobOutput(id="1" * 24, name="sales.csv", formats=("Csv",)),
+            JobOutput(id="2" * 24, name="SALES.csv", formats=("Csv",)),
+        ),
+    )
+    assert [(output.id, name) for output, name in output_file_names(job)] == [
+        ("1" * 24, "sales.csv"),
+        ("2" * 24, "SALES-2.csv"),
+    ]
+    assert [location for _, location in output_locations("/out", job)] == [
+        f"/out/{JOB}/sales.csv",
+        f"/out/{JOB}/SALES-2.csv",
+    ]
 
 
 @pytest.mark.parametrize("as_url", [False, True])

@@ -1,13 +1,15 @@
-"""The views' pieces without a browser: what the pages show (escaped).
+"""The views' pieces without a browser: what the pages show (made safe, escaped) and how downloads are named.
 
 The whole plugin inside Airflow's API server, with its authentication, is tested in tests/ui.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -16,13 +18,29 @@ from airflow_provider_alteryx.plugins.alteryx import HAS_EXTERNAL_VIEWS
 if not HAS_EXTERNAL_VIEWS:
     pytest.skip("the views need Airflow 3.1 or later (external views)", allow_module_level=True)
 
-from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.hooks.downloads import output_locations
+from airflow_provider_alteryx.models import AlteryxJob, JobOutput
 from airflow_provider_alteryx.plugins import pages
 from airflow_provider_alteryx.plugins.lookup import Queue, Since, TaskJob, TaskRef
-from airflow_provider_alteryx.plugins.routes import task_ref
+from airflow_provider_alteryx.plugins.routes import content_disposition, task_ref
 
 HOSTILE = '<img src=x onerror="alert(1)"> & </td>'
 JOB_ID, OUTPUT_ID = "0123456789abcdef01234567", "89abcdef0123456789abcdef"
+WORKFLOW_ID = "00000000000000000000abcd"
+# "Umsätze", then "paypal" in Cyrillic letters, a division slash and a full-width "e".
+LOOKALIKES = "\u00dcms\u00e4tze \u0440\u0430\u0443\u0440\u0430l \u2215 \uff45"
+# Texts a workflow author or a Server could write, and how a page shows them: one line, nothing hidden, bounded,
+# escaped. Look-alike and other non-ASCII characters are visible, so they are shown as written.
+SHOWN = {
+    "ANSI escape": ("\x1b[31mred\x1b]0;title\x07", "\\x1b[31mred\\x1b]0;title\\x07"),
+    "bidi override": ("photo\u202egpj.exe", "photo\\u202egpj.exe"),
+    "NUL": ("a\x00b", "a\\x00b"),
+    "line breaks": ("one\ntwo\r\n<p>forged</p>\u2028", "one\\ntwo\\r\\n&lt;p&gt;forged&lt;/p&gt;\\u2028"),
+    "triple quotes": ("\"\"\"q'''", "&quot;&quot;&quot;q&#x27;&#x27;&#x27;"),
+    "script": ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    "10,000 characters": ("y" * 10_000, "y" * 473 + " [... 9527 more characters]"),
+    "non-ASCII and look-alikes": (LOOKALIKES, LOOKALIKES),
+}
 
 
 def finished_job(**overrides: Any) -> AlteryxJob:
@@ -58,6 +76,29 @@ def test_server_text_is_shown_as_text_never_as_markup() -> None:
     assert (
         html.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;/td&gt;") == 3
     )  # tag, message, output
+
+
+@pytest.mark.parametrize("case", list(SHOWN))
+def test_a_download_is_named_as_the_operator_saves_it_in_a_header_of_plain_ascii(case: str) -> None:
+    text, _ = SHOWN[case]
+    job = finished_job(outputs=[{"id": OUTPUT_ID, "name": text, "formats": ["Csv"]}])
+    header = content_disposition(job, job.outputs[0])
+    assert re.fullmatch(r"attachment; filename\*=UTF-8''[A-Za-z0-9%._~-]+", header), header
+    ((_, saved_as),) = output_locations("/out", job)
+    assert unquote(header.split("''", 1)[1]) == saved_as.rsplit("/", 1)[1]
+
+
+def test_a_download_keeps_its_name_when_an_output_without_formats_shares_it() -> None:
+    """The operator names only the outputs it can download: an earlier output without a format takes no name."""
+    job = AlteryxJob(
+        id=JOB_ID,
+        outputs=(
+            JobOutput(id="0" * 24, name="sales.csv", formats=()),
+            JobOutput(id=OUTPUT_ID, name="sales.csv", formats=("Csv",)),
+        ),
+    )
+    assert content_disposition(job, job.outputs[1]) == "attachment; filename*=UTF-8''sales.csv"
+    assert content_disposition(job, job.outputs[0]) == f"attachment; filename*=UTF-8''{'0' * 24}"
 
 
 def test_the_panel_says_status_disposition_and_how_long() -> None:
