@@ -1,5 +1,7 @@
-"""The views' HTML. Every text that is not this module's own goes through :func:`html.escape` (Server text
-is data, and so are DAG, run and task ids); the markup is plain, for the UI's iframe, with no script inline."""
+"""The views' HTML. Every text that is not this module's own goes through :func:`_text`: shown as the
+project shows Server text (:func:`~airflow_provider_alteryx.utils.server_text.display`: one line, control
+characters, ANSI escapes and bidi overrides written as escapes, bounded), then escaped; Server text is data,
+and so are DAG, run and task ids. The markup is plain, for the UI's iframe, with no script inline."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from datetime import timedelta
 from html import escape
 from urllib.parse import urlencode
 
-from airflow_provider_alteryx.models import AlteryxJob
+from airflow_provider_alteryx.models import MESSAGE_LIMIT, AlteryxJob
 from airflow_provider_alteryx.plugins.lookup import Queue, Since, TaskJob, TaskRef
+from airflow_provider_alteryx.utils.server_text import DISPLAY_LIMIT, display
 
 NOT_ALTERYX = "Not an Alteryx task."
 _STYLE = (
@@ -28,12 +31,17 @@ def page(title: str, body: str, *, script: str | None = None) -> str:
     )
 
 
+def _text(value: object, limit: int = DISPLAY_LIMIT) -> str:
+    """A text that is not this module's own, as a page may hold it: made safe to show, then escaped for HTML."""
+    return escape(display(value, limit))
+
+
 def not_alteryx() -> str:
     return page("Alteryx job", f'<p data-testid="not-alteryx">{NOT_ALTERYX}</p>')
 
 
 def no_job_yet(task: TaskJob) -> str:
-    return f'<p data-testid="no-job">No Alteryx job yet: the task is {escape(str(task.ti.state or "not started"))}.</p>'
+    return f'<p data-testid="no-job">No Alteryx job yet: the task is {_text(task.ti.state or "not started")}.</p>'
 
 
 def job_panel(ref: TaskRef, task: TaskJob, job: AlteryxJob, since: Since, queue: Queue) -> str:
@@ -49,11 +57,11 @@ def job_panel(ref: TaskRef, task: TaskJob, job: AlteryxJob, since: Since, queue:
         ("Queue", _queue_text(queue), "queue"),
     ]
     table = "".join(
-        f'<tr><th>{escape(label)}</th><td data-testid="{test_id}">{escape(value)}</td></tr>'
+        f'<tr><th>{label}</th><td data-testid="{test_id}">{_text(value)}</td></tr>'
         for label, value, test_id in rows
     )
     return (
-        f'<div id="job" data-testid="job" data-status="{escape(job.status)}" '
+        f'<div id="job" data-testid="job" data-status="{_text(job.status)}" '
         f'data-final="{"true" if job.is_terminal else "false"}">'
         f"<table>{table}</table>{_messages(job)}{_outputs(ref, job)}</div>"
     )
@@ -71,7 +79,7 @@ def _messages(job: AlteryxJob) -> str:
     rows = "".join(
         f'<tr class="{"error" if m.is_error else "warning" if m.is_warning else "info"}">'
         f"<td>{'Error' if m.is_error else 'Warning' if m.is_warning else 'Info'}</td>"
-        f"<td>{'' if m.tool_id is None else m.tool_id}</td><td>{escape(m.text)}</td></tr>"
+        f"<td>{'' if m.tool_id is None else m.tool_id}</td><td>{_text(m.text, MESSAGE_LIMIT)}</td></tr>"
         for m in job.messages
     )
     return (
@@ -88,10 +96,10 @@ def _outputs(ref: TaskRef, job: AlteryxJob) -> str:
     items = []
     for output in job.outputs:
         links = " ".join(
-            f'<a href="{escape(download_href(ref, output.id, fmt))}" download>{escape(fmt)}</a>'
+            f'<a href="{escape(download_href(ref, output.id, fmt))}" download>{_text(fmt)}</a>'
             for fmt in output.formats
         )
-        items.append(f"<li>{escape(output.name)}: {links}</li>")
+        items.append(f"<li>{_text(output.name)}: {links}</li>")
     return f'<h3>Outputs</h3><ul data-testid="outputs">{"".join(items)}</ul>'
 
 
@@ -119,14 +127,14 @@ def jobs_page(rows: Sequence[tuple[str, str | None, TaskJob, AlteryxJob]]) -> st
     for workflow_id in dict.fromkeys(row[0] for row in rows):
         of_workflow = [row for row in rows if row[0] == workflow_id]
         name = of_workflow[0][1]
-        title = f"{name} ({workflow_id})" if name else workflow_id
+        title = f"{_text(name)} ({_text(workflow_id)})" if name else _text(workflow_id)
         lines = "".join(
-            f"<tr><td>{escape(job.id)}</td><td>{escape(job.status)}</td><td>{escape(task.ti.dag_id)}</td>"
-            f"<td>{escape(task.ti.run_id)}</td><td>{escape(_task_name(task))}</td></tr>"
+            f"<tr><td>{_text(job.id)}</td><td>{_text(job.status)}</td><td>{_text(task.ti.dag_id)}</td>"
+            f"<td>{_text(task.ti.run_id)}</td><td>{_text(_task_name(task))}</td></tr>"
             for _, _, task, job in of_workflow
         )
         sections.append(
-            f'<h3>{escape(title)}: {len(of_workflow)}</h3><table data-testid="workflow-{escape(workflow_id)}">'
+            f'<h3>{title}: {len(of_workflow)}</h3><table data-testid="workflow-{_text(workflow_id)}">'
             f"<tr><th>Job</th><th>Status</th><th>DAG</th><th>DAG run</th><th>Task</th></tr>{lines}</table>"
         )
     return page("Alteryx jobs", "<h2>Alteryx jobs in flight</h2>" + "".join(sections))

@@ -19,7 +19,7 @@ if not HAS_EXTERNAL_VIEWS:
     pytest.skip("the views need Airflow 3.1 or later (external views)", allow_module_level=True)
 
 from airflow_provider_alteryx.hooks.downloads import output_locations
-from airflow_provider_alteryx.models import AlteryxJob, JobOutput
+from airflow_provider_alteryx.models import MESSAGE_LIMIT, AlteryxJob, JobOutput
 from airflow_provider_alteryx.plugins import pages
 from airflow_provider_alteryx.plugins.lookup import Queue, Since, TaskJob, TaskRef
 from airflow_provider_alteryx.plugins.routes import content_disposition, task_ref
@@ -76,6 +76,39 @@ def test_server_text_is_shown_as_text_never_as_markup() -> None:
     assert (
         html.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;/td&gt;") == 3
     )  # tag, message, output
+
+
+def assert_safe_page(html: str) -> None:
+    """One line of visible characters, no markup but the page's own, and no Server text over the longest bound
+    (engine messages'; names are held to DISPLAY_LIMIT, see SHOWN)."""
+    assert html.isprintable(), "a control, formatting or line-break character reached the page"
+    assert "<script" not in html and "<p>forged" not in html
+    assert "y" * (MESSAGE_LIMIT + 1) not in html
+
+
+@pytest.mark.parametrize("case", list(SHOWN))
+def test_hostile_server_text_in_the_job_panel_is_shown_safely(case: str) -> None:
+    text, shown = SHOWN[case]
+    html = panel(
+        finished_job(
+            disposition=text,
+            priority=text,
+            workerTag=text,
+            messages=[{"status": 2, "text": text, "toolId": 1}],
+            outputs=[{"id": OUTPUT_ID, "name": text, "formats": [text]}],
+        )
+    )
+    assert_safe_page(html)
+    assert f"<li>{shown}: <a " in html  # the output's name, as the Server wrote it, made safe
+
+
+@pytest.mark.parametrize("case", list(SHOWN))
+def test_hostile_workflow_names_on_the_jobs_page_are_shown_safely(case: str) -> None:
+    text, shown = SHOWN[case]
+    running = finished_job(status=text, disposition="None", workerTag=text)
+    html = pages.jobs_page([(WORKFLOW_ID, text, task("running"), running)])
+    assert_safe_page(html)
+    assert f"<h3>{shown} ({WORKFLOW_ID}): 1</h3>" in html
 
 
 @pytest.mark.parametrize("case", list(SHOWN))
