@@ -87,10 +87,21 @@ def airflow(env: dict[str, str], *args: str, **kwargs: object) -> subprocess.Com
     return subprocess.run([str(BIN / "airflow"), *args], env=env, text=True, check=False, **kwargs)  # type: ignore[call-overload]
 
 
+# The pool counts deferred tasks, so it caps the jobs on the Server, not only their creation.
+POOL_COMMAND = (
+    "pools",
+    "set",
+    "alteryx",
+    str(POOL_SLOTS),
+    "Alteryx Server worker slots",
+    "--include-deferred",
+)
+
+
 def prepare(env: dict[str, str], *, pool: bool = True) -> None:
     """Create the metadata database and (for standalone) the ``alteryx`` pool in ``env``'s AIRFLOW_HOME."""
     Path(env["AIRFLOW_HOME"]).mkdir(exist_ok=True)
-    steps = [("db", "migrate"), ("pools", "set", "alteryx", str(POOL_SLOTS), "Alteryx Server worker slots")]
+    steps = [("db", "migrate"), POOL_COMMAND]
     for args in steps if pool else steps[:1]:
         done = airflow(env, *args, capture_output=True)
         if done.returncode:

@@ -12,7 +12,7 @@ import pytest
 from airflow.cli.cli_parser import get_parser
 
 from airflow_provider_alteryx.emulator import EmulatorConfig, load_catalogue, run_emulator
-from dev.demo import EXAMPLE_DAGS, airflow, airflow_env, prepare
+from dev.demo import EXAMPLE_DAGS, POOL_COMMAND, airflow, airflow_env, prepare
 
 EXAMPLES = Path(__file__).parents[1] / "example_dags"
 # Alteryx jobs each example starts: A, B, C; four regions; the sales refresh and the quality check.
@@ -63,3 +63,8 @@ def test_the_simultaneous_example_documents_a_pool_that_counts_deferred_tasks() 
     (command,) = [shlex.split(line) for line in docstring.splitlines() if "airflow pools set" in line]
     documented = get_parser().parse_args(command[1:])  # read as Airflow's own command line reads it
     assert (documented.pool, documented.include_deferred) == ("alteryx", True)
+
+
+def test_make_standalone_and_the_ui_tests_create_the_pool_counting_deferred_tasks() -> None:
+    created = get_parser().parse_args(list(POOL_COMMAND))
+    assert (created.pool, created.include_deferred) == ("alteryx", True)
