@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airflow_provider_alteryx import __version__
+from airflow_provider_alteryx.cli.schedules import TIMES_FLAG, TimesWithoutOffset
 
 EXIT_OK = 0
 EXIT_ERROR = 2  # nothing exported: bad arguments, or the Server could not be read
@@ -30,12 +31,19 @@ class ExportReport:
 
 
 def export_schedules(
-    conn_id: str, out: Path, *, schedule_ids: Sequence[str] = (), overwrite: bool = False
+    conn_id: str,
+    out: Path,
+    *,
+    schedule_ids: Sequence[str] = (),
+    overwrite: bool = False,
+    times_without_offset: TimesWithoutOffset | None = None,
 ) -> ExportReport:
     """Write one DAG file per Server schedule into ``out``.
 
     :param schedule_ids: export only these schedules; all the connection's key can see when empty.
     :param overwrite: replace existing files (a reviewed file may carry edits, so by default it is kept and reported).
+    :param times_without_offset: how to read iteration times the Server writes without a UTC offset; None
+        leaves out each schedule whose readings differ.
     :return: the files written and the schedules left out, with why.
     :raises AlteryxError: the Server could not be read.
     """
@@ -55,6 +63,7 @@ def export_schedules(
     out.mkdir(parents=True, exist_ok=True)
     report = ExportReport()
     names: dict[str, str | None] = {}
+    exported: dict[str, str] = {}  # DAG id -> the schedule this export gave it to
     for schedule_id in ids:
         try:
             view = hook.get_schedule(schedule_id)
@@ -63,20 +72,28 @@ def export_schedules(
             continue
         label = f"{quoted(view.get('name'))} ({schedule_id})"
         try:
-            schedule = ServerSchedule.from_api(view)
+            schedule = ServerSchedule.from_api(view, times_without_offset)
             when = timing(schedule)
-        except (
-            UnsupportedSchedule,
-            AlteryxInputError,
-        ) as reason:  # AlteryxInputError: an id that is not a Server id
+        except UnsupportedSchedule as reason:
             report.skipped.append((label, f"not exported: {reason}"))
             continue
+        dag_id = dag_id_for(schedule)
+        if dag_id in exported:  # same name and same last id characters: one file would replace the other
+            report.skipped.append(
+                (
+                    label,
+                    f"not exported: its DAG id {dag_id} is that of schedule {exported[dag_id]}, met before it; "
+                    "rename one of the two on the Server, or export this one alone (--schedule-id) into another folder",
+                )
+            )
+            continue
+        exported[dag_id] = label
         if schedule.workflow_id not in names:
             try:
                 names[schedule.workflow_id] = hook.get_workflow(schedule.workflow_id).name
             except AlteryxError:  # the name is only for the reader; the id is what runs
                 names[schedule.workflow_id] = None
-        path = out / f"{dag_id_for(schedule)}.py"
+        path = out / f"{dag_id}.py"
         if path.exists() and not overwrite:
             report.skipped.append(
                 (
@@ -135,6 +152,13 @@ def _parser() -> argparse.ArgumentParser:
         help="export only this schedule (repeatable)",
     )
     export.add_argument("--overwrite", action="store_true", help="replace DAG files that already exist")
+    export.add_argument(
+        TIMES_FLAG,
+        choices=[reading.value for reading in TimesWithoutOffset],
+        help="how to read schedule times the Server writes without a UTC offset: as UTC (the V3 swagger) or as "
+        "wall times in the schedule's time zone (the Server's help). Without it, a schedule whose two readings "
+        "differ is not exported",
+    )
     return parser
 
 
@@ -146,7 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         report = export_schedules(
-            args.conn_id, args.out, schedule_ids=args.schedule_id, overwrite=args.overwrite
+            args.conn_id,
+            args.out,
+            schedule_ids=args.schedule_id,
+            overwrite=args.overwrite,
+            times_without_offset=TimesWithoutOffset(args.times_without_offset)
+            if args.times_without_offset
+            else None,
         )
     except AlteryxError as error:
         print(

@@ -8,14 +8,21 @@ The translation is exact or refused. Each frequency becomes:
 - ``Daily`` (``runOnlyWorkWeek``: Monday to Friday), ``Weekly`` (its days), ``Monthly`` (a day of the
   month, or the Nth weekday) and ``Custom`` (days of chosen months): a cron at the start's wall time
   in the schedule's time zone, so a 06:30 run stays at 06:30 local time across daylight-saving changes.
+- ``Cron`` (Server 2025.1 and later): its cron expression as it is, in the schedule's time zone.
 
-Refused, with the reason: periods no cron expresses (every 90 minutes, every 5 hours), days of the
-month that some chosen month lacks (the 31st, February 29th: whether the Server then skips the month
-or runs on its last day is not documented), an Nth weekday beyond the 4th, and any other frequency.
+Refused, with the reason: an iteration without the contract its type needs (the V3 swagger declares the
+iteration as ``startTime`` and ``endTime`` only, and a missing ``runOnlyWorkWeek`` cannot be read as
+"every day"), a field of the wrong type, periods no cron expresses (every 90 minutes, every 5 hours), days
+of the month that some chosen month lacks (the 31st, February 29th: whether the Server then skips the
+month or runs on its last day is not documented), an Nth weekday beyond the 4th, cron expressions outside
+the syntax the Server documents or that Airflow's cron reads otherwise, and any other frequency.
 
-Assumptions where the swagger is silent: the Server's times (``iteration.startTime``, ``endTime``) are
-UTC, as the swagger says; the schedule's time zone is the field ``timeZone`` (an IANA name; UTC when
-absent); question values are the field ``questions`` (``[{name, value}]``).
+Time zones: the field ``timeZone``, an IANA name or a Windows ID (``W. Europe Standard Time``), which
+CLDR's table (as the tzlocal package ships it) maps to an IANA name. Iteration times: one with a UTC
+offset or ``Z`` is read as written. One without is UTC by the swagger and wall time in the schedule's
+zone by the Server's help; where the two readings differ, the caller says which holds
+(:class:`TimesWithoutOffset`) or the schedule is refused. Question values are the field ``questions``
+(``[{name, value}]``).
 """
 
 from __future__ import annotations
@@ -23,12 +30,15 @@ from __future__ import annotations
 import ast
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# Only what is light is imported here: the command line builds its parser from this module before any Airflow
+# import. The provider's validation is imported where it is used.
 from airflow_provider_alteryx.utils.server_text import (
     WORD_LIMIT,
     code_comment,
@@ -37,7 +47,6 @@ from airflow_provider_alteryx.utils.server_text import (
     python_literal,
     quoted,
 )
-from airflow_provider_alteryx.validation import server_id
 
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -46,10 +55,49 @@ MINUTES_PER_DAY = 24 * 60
 MAX_OCCURRENCE = 4
 # February in a common year: a day of the month beyond a month's length here is missing in some year.
 DAYS_IN_MONTH = {month: calendar.monthrange(2026, month)[1] for month in range(1, 13)}
+# February in a leap year: a day of the month beyond a month's length here is missing in every year.
+LONGEST_MONTH = {month: calendar.monthrange(2028, month)[1] for month in range(1, 13)}
+# The contract each iteration type needs (the swagger's IterationContract: "Required when the IterationType is
+# ..."), and what cannot be known without it. Once needs none: its start is all there is.
+CONTRACTS = {
+    "Hourly": ("hourlyContract", "its period"),
+    "Daily": ("dailyContract", "whether it runs every day or Monday to Friday"),
+    "Weekly": ("weeklyContract", "the days of the week it runs on"),
+    "Monthly": ("monthlyContract", "the day of the month it runs on"),
+    "Custom": ("customContract", "the days and months it runs on"),
+    "Cron": ("cronContract", "its cron expression"),
+}
+FREQUENCIES = ("Once", *CONTRACTS)
+# The fields of the Server's cron expressions as its swagger documents them, with their values (the day of the
+# week runs to 7: Sunday is both 0 and 7).
+CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
+DAY_OF_MONTH, MONTH, DAY_OF_WEEK = 2, 3, 4
+# One element of a cron field in that syntax: "*", a number or a range a-b, then an optional step "/n". Three
+# digits at most: every value fits in two, so a third is out of range and a fourth is not a number of the syntax.
+_CRON_ELEMENT = re.compile(r"(?:\*|(\d{1,3})-(\d{1,3})|(\d{1,3}))(?:/(\d{1,3}))?")
+# Times that stay within datetime's range whatever zone they are moved to.
+_YEARS = range(2, 9999)
+# The export's option that says how to read times without an offset: refusals name it.
+TIMES_FLAG = "--times-without-offset"
 
 
 class UnsupportedSchedule(ValueError):
-    """A schedule no Airflow timetable reproduces exactly; the message says why."""
+    """A schedule no Airflow timetable reproduces exactly, or a Server answer that cannot say which; the message says why."""
+
+
+class TimesWithoutOffset(StrEnum):
+    """How iteration times written without a UTC offset are read: the Server's sources disagree."""
+
+    # The V3 swagger: "All times are in UTC-0".
+    UTC = "utc"
+    # The Server's help: "if timeZone is specified, all the Date Time fields will correspond to the specified timezone".
+    SCHEDULE_ZONE = "schedule-zone"
 
 
 @dataclass(frozen=True)
@@ -68,15 +116,22 @@ class Timing:
 
 @dataclass(frozen=True)
 class ServerSchedule:
-    """The fields of a Server schedule the export uses, read from a ``ScheduleView``."""
+    """The fields of a Server schedule the export uses, read from a ``ScheduleView``.
+
+    :param time_zone: the zone as the Server names it (an IANA name or a Windows ID); None where it names none.
+    :param zone: the IANA name of ``time_zone``.
+    :param times: how the iteration times were read, in words for the DAG file.
+    """
 
     id: str
     name: str
     workflow_id: str
     frequency: str
     start: datetime  # UTC
-    end: datetime | None
-    time_zone: str
+    end: datetime | None  # UTC
+    time_zone: str | None
+    zone: str | None
+    times: str
     contract: Mapping[str, Any]
     questions: dict[str, str] = field(default_factory=dict)
     priority: str | None = None
@@ -87,103 +142,256 @@ class ServerSchedule:
     credential_id: str | None = None
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> ServerSchedule:
+    def from_api(
+        cls, data: Mapping[str, Any], times_without_offset: TimesWithoutOffset | None = None
+    ) -> ServerSchedule:
         """Read a ``ScheduleView``.
 
-        :raises UnsupportedSchedule: a field the export needs is missing or unreadable.
+        :param times_without_offset: how to read iteration times written without a UTC offset; None refuses
+            a schedule whose two readings differ.
+        :raises UnsupportedSchedule: a field the export needs is missing, of the wrong type or unreadable.
         """
-        iteration = data.get("iteration")
-        if not isinstance(iteration, Mapping):
+        from airflow_provider_alteryx.exceptions import AlteryxInputError
+        from airflow_provider_alteryx.hooks.jobs import parse_priority
+        from airflow_provider_alteryx.validation import server_id
+
+        if not isinstance(data, Mapping) or not isinstance(data.get("iteration"), Mapping):
             raise UnsupportedSchedule("the Server's answer has no iteration (its timing)")
-        frequency = str(iteration.get("iterationType") or data.get("frequency") or "")
-        contract = next(
-            (
-                value
-                for key, value in iteration.items()
-                if key.endswith("Contract") and isinstance(value, Mapping)
-            ),
-            {},
-        )
-        questions = data.get("questions") or []
+        iteration = data["iteration"]
+        frequency = _frequency(iteration.get("iterationType"), data.get("frequency"))
+        time_zone = _text(data.get("timeZone"), "timeZone")
+        zone = _iana(time_zone) if time_zone else None
+        start, end, times = _times(iteration, zone, times_without_offset)
+        if end is not None and end < start and frequency != "Once":  # the swagger: Once ignores endTime
+            raise UnsupportedSchedule(
+                f"it ends ({end:%Y-%m-%dT%H:%M}Z) before it starts ({start:%Y-%m-%dT%H:%M}Z)"
+            )
+        priority = _text(data.get("priority"), "priority")
+        try:
+            schedule_id = server_id(data.get("id"), "schedule id")
+            workflow_id = server_id(data.get("workflowId"), "workflowId")
+            parse_priority(priority)  # as the exported operator will, when its DAG file is parsed
+        except AlteryxInputError as reason:
+            raise UnsupportedSchedule(str(reason)) from None
         return cls(
-            id=server_id(data.get("id"), "schedule id"),
-            name=str(data.get("name") or data.get("id")),
-            workflow_id=server_id(data.get("workflowId"), "workflowId"),
+            id=schedule_id,
+            name=str(data.get("name") or schedule_id),
+            workflow_id=workflow_id,
             frequency=frequency,
-            start=_utc(iteration.get("startTime"), "iteration.startTime"),
-            end=_utc(iteration.get("endTime"), "iteration.endTime") if iteration.get("endTime") else None,
-            time_zone=str(data.get("timeZone") or "UTC"),
-            contract=contract,
-            questions={
-                str(q["name"]): str(q.get("value", ""))
-                for q in questions
-                if isinstance(q, Mapping) and "name" in q
-            },
-            priority=_text(data.get("priority")),
-            worker_tag=_text(data.get("workerTag")),
+            start=start,
+            end=end,
+            time_zone=time_zone,
+            zone=zone,
+            times=times,
+            contract=_contract(iteration, frequency),
+            questions=_questions(data.get("questions")),
+            priority=priority,
+            worker_tag=_text(data.get("workerTag"), "workerTag"),
             enabled=data.get("enabled") is not False,
-            owner_id=_text(data.get("ownerId")),
+            owner_id=_text(data.get("ownerId"), "ownerId"),
             comment=str(data.get("comment") or ""),
-            credential_id=_text(data.get("credentialId")),
+            credential_id=_text(data.get("credentialId"), "credentialId"),
         )
 
 
-def _text(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
+def _text(value: Any, name: str) -> str | None:
+    """A text field: None where the answer has none."""
+    if value is None or isinstance(value, str):
+        return value or None
+    raise UnsupportedSchedule(f"its {name} is {_shown(value)}, not a text")
 
 
-def _utc(value: Any, name: str) -> datetime:
+def _shown(value: Any) -> str:
+    """A value of the Server's answer as a reason quotes it: short, one line, its type visible."""
+    return quoted(value, WORD_LIMIT) if isinstance(value, str) else display(repr(value), WORD_LIMIT)
+
+
+def _frequency(iteration_type: Any, frequency: Any) -> str:
+    """The iteration type: ``iteration.iterationType``, or the top-level ``frequency`` the swagger declares."""
+    stated = [value for value in (iteration_type, frequency) if value not in (None, "")]
+    if not stated:
+        raise UnsupportedSchedule("the Server's answer names no iteration type (iterationType or frequency)")
+    if any(value != stated[0] for value in stated):
+        raise UnsupportedSchedule(
+            f"its iterationType {_shown(iteration_type)} and its frequency {_shown(frequency)} disagree"
+        )
+    if stated[0] not in FREQUENCIES:
+        raise UnsupportedSchedule(f"its frequency {_shown(stated[0])} is not one of {', '.join(FREQUENCIES)}")
+    return str(stated[0])
+
+
+def _contract(iteration: Mapping[str, Any], frequency: str) -> Mapping[str, Any]:
+    """The contract of the iteration's type; refused when missing, never taken as empty."""
+    if frequency not in CONTRACTS:
+        return {}
+    key, unknown = CONTRACTS[frequency]
+    contract = iteration.get(key)
+    if not isinstance(contract, Mapping):
+        raise UnsupportedSchedule(
+            f"the Server's answer has no {key} in its iteration, so {unknown} cannot be read (the V3 swagger "
+            "declares the iteration as startTime and endTime only). Schedule the workflow in a DAG of your own"
+        )
+    return contract
+
+
+def _questions(value: Any) -> dict[str, str]:
+    """The question values, ``[{name, value}]``: each one is kept exactly, or the schedule is refused."""
+    if value is None:
+        return {}
+    answers: dict[str, str] = {}
+    if not isinstance(value, list):
+        raise UnsupportedSchedule(f"its questions are {_shown(value)}, not a list of {{name, value}}")
+    for answer in value:
+        if not (
+            isinstance(answer, Mapping)
+            and isinstance(answer.get("name"), str)
+            and answer["name"]
+            and isinstance(answer.get("value"), str)
+            and answer["name"] not in answers
+        ):
+            raise UnsupportedSchedule(
+                f"its question value {_shown(answer)} is not a {{name, value}} of two texts, with a name of its own"
+            )
+        answers[answer["name"]] = answer["value"]
+    return answers
+
+
+def _iana(name: str) -> str:
+    """The IANA name of the schedule's zone: the name itself, or the zone CLDR's table gives a Windows ID."""
     try:
-        moment = datetime.fromisoformat(str(value))
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
+        pass
+    try:
+        # tzlocal ships CLDR's table of Windows zone IDs (it depends on nothing but tzdata).
+        from tzlocal.windows_tz import win_tz
+    except ImportError:
+        raise UnsupportedSchedule(
+            f"its time zone {quoted(name, WORD_LIMIT)} is not an IANA name, and Windows zone IDs are read through "
+            "the tzlocal package (CLDR's table of them), which is not installed: pip install tzlocal"
+        ) from None
+    if name not in win_tz:
+        raise UnsupportedSchedule(
+            f"its time zone {quoted(name, WORD_LIMIT)} is neither an IANA time zone name nor a Windows zone ID "
+            "of CLDR's table"
+        )
+    return str(win_tz[name])
+
+
+def _times(
+    iteration: Mapping[str, Any], zone: str | None, reading: TimesWithoutOffset | None
+) -> tuple[datetime, datetime | None, str]:
+    """The iteration's start and end in UTC, and how they were read, in words."""
+    start = _moment(iteration.get("startTime"), "iteration.startTime")
+    raw_end = iteration.get("endTime")
+    end = None if raw_end in (None, "") else _moment(raw_end, "iteration.endTime")
+    naive = [moment for moment in (start, end) if moment is not None and moment.tzinfo is None]
+    # Without a timeZone both readings are UTC (the help's "if timeZone is specified").
+    clock = ZoneInfo(zone or "UTC")
+    if not naive:
+        how = "carry a UTC offset and were read as written"
+    elif reading is TimesWithoutOffset.UTC:
+        how = f"have no UTC offset and were read as UTC, as the V3 swagger says ({TIMES_FLAG} {TimesWithoutOffset.UTC})"
+    elif reading is TimesWithoutOffset.SCHEDULE_ZONE:
+        how = (
+            f"have no UTC offset and were read as wall times in {clock.key}, as the Server's help says "
+            f"({TIMES_FLAG} {TimesWithoutOffset.SCHEDULE_ZONE})"
+        )
+    elif all(_offsets(moment, clock) == {timedelta(0)} for moment in naive):
+        how = f"have no UTC offset; both readings (UTC, or wall time in {clock.key}) give the same times"
+    else:
+        raise UnsupportedSchedule(
+            f"its iteration times have no UTC offset (startTime {_shown(iteration.get('startTime'))}) and "
+            f"its time zone is {clock.key}: the V3 swagger says such times are UTC, the Server's help that "
+            "they are wall times in the schedule's zone, and here the two differ. Say which your Server "
+            f"writes with {TIMES_FLAG} {TimesWithoutOffset.UTC} or {TIMES_FLAG} {TimesWithoutOffset.SCHEDULE_ZONE} "
+            "(a schedule's startTime in the API "
+            "beside its start on the Server's schedule page tells)"
+        )
+    local = reading is TimesWithoutOffset.SCHEDULE_ZONE
+    return (
+        _instant(start, clock, local),
+        None if end is None else _instant(end, clock, local),
+        f"Its iteration times {how}.",
+    )
+
+
+def _moment(value: Any, name: str) -> datetime:
+    """An ISO-8601 time of the answer, as written (with its offset, or naive)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
-        raise UnsupportedSchedule(f"{name} is {value!r}, not an ISO-8601 time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = None
+    if moment is None or moment.year not in _YEARS:
+        raise UnsupportedSchedule(
+            f"its {name} is {_shown(value)}, not an ISO-8601 time of the years 2 to 9998"
+        )
+    return moment
+
+
+def _offsets(moment: datetime, clock: ZoneInfo) -> set[timedelta | None]:
+    """The UTC offsets a wall time may have in ``clock``: two in a daylight-saving fold, or in a gap."""
+    return {moment.replace(tzinfo=clock, fold=fold).utcoffset() for fold in (0, 1)}
+
+
+def _instant(moment: datetime, clock: ZoneInfo, local: bool) -> datetime:
+    """``moment`` in UTC: as written when it has an offset, else as a wall time in ``clock`` or as UTC."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    if not local:
+        return moment.replace(tzinfo=UTC)
+    if len(_offsets(moment, clock)) > 1:
+        raise UnsupportedSchedule(
+            f"its time {moment:%Y-%m-%dT%H:%M} occurs twice, or never, in {clock.key} (a daylight-saving change), "
+            "so no single moment is meant"
+        )
+    return moment.replace(tzinfo=clock).astimezone(UTC)
 
 
 def timing(schedule: ServerSchedule) -> Timing:
     """The timetable that runs when the Server schedule does.
 
-    :raises UnsupportedSchedule: no cron reproduces it exactly; the message says why.
+    :raises UnsupportedSchedule: no cron reproduces it exactly, or a field it needs is unreadable; the message says why.
     """
-    try:
-        zone = ZoneInfo(schedule.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UnsupportedSchedule(
-            f"its time zone {schedule.time_zone!r} is not an IANA time zone name"
-        ) from None
-    local = schedule.start.astimezone(zone)
-    end = schedule.end.astimezone(zone) if schedule.end else None
     contract = schedule.contract
+    if schedule.frequency == "Hourly":  # a period: kept in UTC, whatever the zone
+        cron, words = _hourly(schedule.start, _whole(contract, "hours", 0), _whole(contract, "minutes", 0))
+        return Timing(cron, "UTC", schedule.start, schedule.end, words)
+    if schedule.zone is None and schedule.frequency != "Once":
+        raise UnsupportedSchedule(
+            f"the Server's answer names no timeZone, and a {schedule.frequency} schedule runs at a wall time in "
+            "some zone: which one the Server then uses is not documented"
+        )
+    zone = schedule.zone or "UTC"
+    local = schedule.start.astimezone(ZoneInfo(zone))
+    end = schedule.end.astimezone(ZoneInfo(zone)) if schedule.end else None
     at = f"{local:%H:%M}"
     match schedule.frequency:
         case "Once":
-            return Timing("@once", schedule.time_zone, local, None, f"once, on {local:%Y-%m-%d} at {at}")
-        case "Hourly":
-            cron, words = _hourly(
-                schedule.start, int(contract.get("hours", 0)), int(contract.get("minutes", 0))
-            )
-            return Timing(cron, "UTC", schedule.start, schedule.end, words)
+            return Timing("@once", zone, local, None, f"once, on {local:%Y-%m-%d} at {at}")
         case "Daily":
-            work_week = bool(contract.get("runOnlyWorkWeek"))
+            work_week = contract.get("runOnlyWorkWeek")
+            if not isinstance(work_week, bool):
+                raise UnsupportedSchedule(
+                    f"its runOnlyWorkWeek is {_shown(work_week)}, not true or false, so whether it runs every "
+                    "day or Monday to Friday cannot be read"
+                )
             days, words = ("mon-fri", "Monday to Friday") if work_week else ("*", "every day")
-            return Timing(
-                f"{local.minute} {local.hour} * * {days}", schedule.time_zone, local, end, f"{words} at {at}"
-            )
+            return Timing(f"{local.minute} {local.hour} * * {days}", zone, local, end, f"{words} at {at}")
         case "Weekly":
             names = _weekdays(contract.get("daysOfWeek"))
             cron_days = ",".join(CRON_DAYS[WEEKDAYS.index(day)] for day in names)
             return Timing(
                 f"{local.minute} {local.hour} * * {cron_days}",
-                schedule.time_zone,
+                zone,
                 local,
                 end,
                 f"every {', '.join(names)} at {at}",
             )
         case "Monthly":
             day_field, words = _monthly(contract)
-            return Timing(
-                f"{local.minute} {local.hour} {day_field}", schedule.time_zone, local, end, f"{words} at {at}"
-            )
+            return Timing(f"{local.minute} {local.hour} {day_field}", zone, local, end, f"{words} at {at}")
         case "Custom":
             month_days, months = (
                 _numbers(contract.get("daysOfMonth"), 1, 31, "daysOfMonth"),
@@ -193,14 +401,25 @@ def timing(schedule: ServerSchedule) -> Timing:
             words = f"on days {', '.join(map(str, month_days))} of {', '.join(calendar.month_abbr[m] for m in months)} at {at}"
             return Timing(
                 f"{local.minute} {local.hour} {','.join(map(str, month_days))} {','.join(map(str, months))} *",
-                schedule.time_zone,
+                zone,
                 local,
                 end,
                 words,
             )
+        case "Cron":
+            cron = _cron(contract.get("cronExpression"))
+            return Timing(cron, zone, local, end, f"on the cron {cron} in {zone}, from {local:%Y-%m-%d} {at}")
     raise UnsupportedSchedule(
-        f"its frequency {schedule.frequency or '(none)'!r} is not one of Once, Hourly, Daily, Weekly, Monthly, Custom"
+        f"its frequency {_shown(schedule.frequency)} is not one of {', '.join(FREQUENCIES)}"
     )
+
+
+def _whole(contract: Mapping[str, Any], key: str, low: int) -> int:
+    """A whole-number field of the contract, at least ``low`` (JSON true is not one)."""
+    value = contract.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise UnsupportedSchedule(f"its {key} is {_shown(value)}, not a whole number from {low}")
+    return value
 
 
 def _hourly(anchor: datetime, hours: int, minutes: int) -> tuple[str, str]:
@@ -225,28 +444,33 @@ def _hourly(anchor: datetime, hours: int, minutes: int) -> tuple[str, str]:
 
 
 def _weekdays(value: Any) -> list[str]:
-    if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
-        or not value
-        or any(day not in WEEKDAYS for day in value)
-    ):
-        raise UnsupportedSchedule(f"its weekly days {value!r} are not a list of {', '.join(WEEKDAYS)}")
+    if not isinstance(value, list) or not value or any(day not in WEEKDAYS for day in value):
+        raise UnsupportedSchedule(f"its weekly days {_shown(value)} are not a list of {', '.join(WEEKDAYS)}")
     return sorted(set(value), key=WEEKDAYS.index)
 
 
 def _monthly(contract: Mapping[str, Any]) -> tuple[str, str]:
     """The cron's day-of-month, month and day-of-week fields of a monthly schedule, and their words."""
-    if contract.get("simpleDayOfMonth"):
+    simple = contract.get("simpleDayOfMonth")
+    if not isinstance(simple, bool):
+        raise UnsupportedSchedule(
+            f"its simpleDayOfMonth is {_shown(simple)}, not true or false, so whether it runs on a day of the "
+            "month or on a weekday cannot be read"
+        )
+    if simple:
         (day,) = _numbers([contract.get("dayOfMonth")], 1, 31, "dayOfMonth")
         _check_days_exist([day], list(range(1, 13)))
         return f"{day} * *", f"on day {day} of every month"
     occurrence, weekday = contract.get("occurrence"), contract.get("dayOfWeek")
     if weekday not in WEEKDAYS:
-        raise UnsupportedSchedule(f"its monthly dayOfWeek {weekday!r} is not one of {', '.join(WEEKDAYS)}")
-    if not isinstance(occurrence, int) or not 1 <= occurrence <= MAX_OCCURRENCE:
         raise UnsupportedSchedule(
-            f"it runs on occurrence {occurrence!r} of {weekday} each month: a cron names only the 1st to {MAX_OCCURRENCE}th weekday of a month "
+            f"its monthly dayOfWeek {_shown(weekday)} is not one of {', '.join(WEEKDAYS)}"
+        )
+    if isinstance(occurrence, bool) or not isinstance(occurrence, int):
+        raise UnsupportedSchedule(f"its monthly occurrence is {_shown(occurrence)}, not a whole number")
+    if not 1 <= occurrence <= MAX_OCCURRENCE:
+        raise UnsupportedSchedule(
+            f"it runs on occurrence {occurrence} of {weekday} each month: a cron names only the 1st to {MAX_OCCURRENCE}th weekday of a month "
             "(a 5th one is missing from most months, and what the Server then does is not documented)"
         )
     ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(occurrence, f"{occurrence}th")
@@ -258,12 +482,13 @@ def _monthly(contract: Mapping[str, Any]) -> tuple[str, str]:
 
 def _numbers(value: Any, low: int, high: int, name: str) -> list[int]:
     if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
+        not isinstance(value, list)
         or not value
-        or not all(isinstance(v, int) and low <= v <= high for v in value)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in value)
     ):
-        raise UnsupportedSchedule(f"its {name} {value!r} is not a list of whole numbers from {low} to {high}")
+        raise UnsupportedSchedule(
+            f"its {name} {_shown(value)} is not a list of whole numbers from {low} to {high}"
+        )
     return sorted(set(value))
 
 
@@ -274,6 +499,84 @@ def _check_days_exist(days: list[int], months: list[int]) -> None:
             f"it runs on days some chosen months lack ({', '.join(missing[:3])}{'...' if len(missing) > 3 else ''}): a cron skips those months, "
             "and whether the Server skips them or runs on the month's last day is not documented. Pick days up to 28, or write the timetable yourself"
         )
+
+
+def _cron(expression: Any) -> str:
+    """A Cron schedule's expression, as it is, where Airflow's cron runs it when the Server's does.
+
+    Refused: anything but the five fields the Server documents (numbers, ``*``, ranges, steps and lists), a
+    day of the month and a day of the week both restricted (crons differ on whether a day must match one or
+    both), an expression that never runs, and one Airflow's cron reads otherwise.
+    """
+    fields = expression.split() if isinstance(expression, str) else []
+    if len(fields) != len(CRON_FIELDS):
+        raise UnsupportedSchedule(
+            f"its cron expression {_shown(expression)} does not have the five fields of the Server's cron "
+            "(minute, hour, day of month, month, day of week)"
+        )
+    values = [_cron_field(text, *spec) for text, spec in zip(fields, CRON_FIELDS, strict=True)]
+    cron = " ".join(fields)
+    if fields[DAY_OF_MONTH] != "*" and fields[DAY_OF_WEEK] != "*":
+        raise UnsupportedSchedule(
+            f"its cron expression {quoted(cron)} restricts both the day of the month and the day of the week: "
+            "Airflow's cron runs on days that match either, other crons only on days that match both, and "
+            "which the Server does is not documented. Restrict one of them"
+        )
+    if not any(day <= LONGEST_MONTH[month] for day in values[DAY_OF_MONTH] for month in values[MONTH]):
+        raise UnsupportedSchedule(
+            f"its cron expression {quoted(cron)} names no day that any of its months has"
+        )
+    _check_airflow_reads(cron, values)
+    return cron
+
+
+def _cron_field(text: str, name: str, low: int, high: int) -> set[int]:
+    """The values one field of a cron expression stands for, in the syntax the Server documents."""
+    values: set[int] = set()
+    for element in text.split(","):
+        match = _CRON_ELEMENT.fullmatch(element)
+        if match is None or (match[3] and match[4]):
+            raise UnsupportedSchedule(
+                f"its cron {name} field {quoted(text, WORD_LIMIT)} is not in the syntax the Server documents "
+                "(numbers, ranges a-b and *, each with an optional step /n, in lists): names, L, W, # and ?, "
+                "and a step after a single number, mean different things to different crons"
+            )
+        first, last = (
+            (int(match[1]), int(match[2])) if match[1] else (int(match[3]),) * 2 if match[3] else (low, high)
+        )
+        step = int(match[4] or 1)
+        if not low <= first <= last <= high or step < 1:
+            raise UnsupportedSchedule(
+                f"its cron {name} field {quoted(text, WORD_LIMIT)} is out of range (values {low} to {high}, "
+                "ranges upwards, steps of at least 1)"
+            )
+        values.update(range(first, last + 1, step))
+    return values
+
+
+def _check_airflow_reads(cron: str, values: list[set[int]]) -> None:
+    """Refuse an expression Airflow's cron reads otherwise than the Server's documented syntax means it."""
+    # Airflow's cron timetables run on croniter, which Airflow depends on.
+    from croniter import croniter
+
+    try:
+        expanded = croniter(cron).expanded
+    except ValueError as refused:  # croniter's errors are ValueErrors
+        raise UnsupportedSchedule(
+            f"Airflow's cron refuses its cron expression {quoted(cron)}: {display(refused)}"
+        ) from None
+    for index, ((name, low, high), meant, read) in enumerate(zip(CRON_FIELDS, values, expanded, strict=True)):
+        every = _cron_values(range(low, high + 1), index)
+        if _cron_values(meant, index) != (every if read == ["*"] else _cron_values(read, index)):
+            raise UnsupportedSchedule(
+                f"Airflow's cron reads the {name} field of its cron expression {quoted(cron)} otherwise than "
+                "the Server's syntax means it"
+            )
+
+
+def _cron_values(values: Iterable[int], index: int) -> set[int]:
+    """The values a cron field stands for, with Sunday as 0 in the day of the week (the Server's 7 is Sunday too)."""
+    return {value % 7 for value in values} if index == DAY_OF_WEEK else set(values)
 
 
 # ---- the DAG file --------------------------------------------------------------------------------
@@ -330,7 +633,8 @@ def _dag_file(
         f"owner {display(schedule.owner_id or 'unknown', WORD_LIMIT)})",
         f"on {display(server_url)} (GET /webapi/v3/schedules/{schedule.id}).",
         f"Server iteration {display(schedule.frequency, WORD_LIMIT)}: {display(when.summary)} "
-        f"({display(schedule.time_zone, WORD_LIMIT)}); starts {schedule.start:%Y-%m-%dT%H:%M}Z{until}.",
+        f"({_zone_words(schedule)}); starts {schedule.start:%Y-%m-%dT%H:%M}Z{until}.",
+        display(schedule.times),
     ]
     if not schedule.enabled:
         notes.append("The Server schedule is disabled.")
@@ -368,6 +672,16 @@ def _dag_file(
         },
         workflow=workflow,
     )
+
+
+def _zone_words(schedule: ServerSchedule) -> str:
+    """The schedule's zone as the Server names it, and the IANA zone that name was read as where it differs."""
+    if schedule.time_zone is None:
+        return "no time zone named"
+    named = display(schedule.time_zone, WORD_LIMIT)
+    if schedule.time_zone == schedule.zone:
+        return named
+    return f"{named}, read as {display(schedule.zone, WORD_LIMIT)} through CLDR's table of Windows zones"
 
 
 def _wall_time(moment: datetime, zone: str) -> tuple[int, ...]:
