@@ -194,6 +194,11 @@ def _hint(status: int, family: ApiFamily, headers: Mapping[str, str]) -> str:
         return f"Check the connection's API key (login) and secret (password). {_OAUTH1_KEYS_HINT if family is ApiFamily.LEGACY else _OAUTH2_KEYS_HINT}"
     if status == 403:
         return _PERMISSION_HINT
+    if status == 407:
+        return (
+            "A proxy on the way to the Server asks for credentials: put them in its URL, in the connection extra "
+            "proxy (http://user:password@proxy.example.com:3128) or in HTTPS_PROXY or HTTP_PROXY."
+        )
     if status == 404 and family is ApiFamily.TOKEN:
         return (
             'This Server has no OAuth 2.0 token endpoint (it arrived in 2021.4): set the connection extra "auth_type" '

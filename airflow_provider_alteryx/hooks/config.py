@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from airflow_provider_alteryx.constants import AuthType
 from airflow_provider_alteryx.exceptions import AlteryxInputError
 from airflow_provider_alteryx.utils.scrub import register_secret
-from airflow_provider_alteryx.validation import seconds
+from airflow_provider_alteryx.validation import describe, seconds
 
 # Connections one triggerer (one event loop) keeps open to one Server. Little's law sizes it: requests in
 # flight = requests per second x seconds per answer. 5,000 waits read one by one every 5 s on a Server
@@ -42,6 +42,8 @@ class ServerConfig:
     :param pool_size: connections one event loop keeps to the Server (async path).
     :param coordination_conn_id: the Redis connection through which job creations take turns across hosts;
         None for this machine's own store (:mod:`~airflow_provider_alteryx.hooks.coordination`).
+    :param proxy: the proxy every request goes through, credentials included (extra ``proxy``); None for the
+        environment's (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``). Never shown in reprs: see :func:`shown_proxy`.
     """
 
     base_url: str
@@ -56,6 +58,7 @@ class ServerConfig:
     scheme_assumed: bool = False
     pool_size: int = DEFAULT_POOL_SIZE
     coordination_conn_id: str | None = None
+    proxy: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_connection(
@@ -92,12 +95,13 @@ class ServerConfig:
             scheme_assumed=scheme_assumed,
             pool_size=_pool_size(extra.get("pool_size"), bad),
             coordination_conn_id=_conn_id(extra.get("coordination_conn_id"), bad),
+            proxy=_proxy(extra.get("proxy"), bad),
         )
 
     @classmethod
     def from_airflow(cls, conn_id: str, conn: Any, extra: Mapping[str, Any]) -> ServerConfig:
-        """:meth:`from_connection` for an Airflow connection object, its secret registered to be masked in logs
-        and scrubbed from errors.
+        """:meth:`from_connection` for an Airflow connection object, its secrets (the API secret, the proxy's
+        password) registered to be masked in logs and scrubbed from errors.
 
         :raises AlteryxInputError: a field that cannot work.
         """
@@ -106,8 +110,11 @@ class ServerConfig:
         config = cls.from_connection(
             conn_id, host=conn.host, port=conn.port, login=conn.login, password=conn.password, extra=extra
         )
-        mask_secret(config.api_secret)
-        register_secret(config.api_secret)
+        proxy_password = urlsplit(config.proxy).password if config.proxy else None
+        for secret in (config.api_secret, proxy_password):
+            if secret:
+                mask_secret(secret)
+                register_secret(secret)
         return config
 
     @property
@@ -198,6 +205,40 @@ def _conn_id(value: Any, bad: Problem) -> str | None:
             "'_', '-' and '.'), or leave it out to take turns on this machine only"
         )
     return value.strip()
+
+
+def _proxy(value: Any, bad: Problem) -> str | None:
+    """An http(s) proxy's URL: scheme, host, optional port and credentials, nothing else (both HTTP stacks take that)."""
+    if value is None or value == "":
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+        port_ok = True
+    except ValueError:
+        port_ok = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        shown = describe(shown_proxy(text)) if isinstance(value, str) else describe(value)
+        raise bad(
+            f"extra proxy is {shown}; use the http:// or https:// URL of the proxy (SOCKS is not supported), "
+            "http://proxy.example.com:3128, with its user and password if it needs them "
+            "(http://user:password@proxy.example.com:3128), or leave it out to use HTTPS_PROXY, HTTP_PROXY and NO_PROXY"
+        )
+    return text
+
+
+def shown_proxy(url: str) -> str:
+    """A proxy's URL as it may be shown: without its user and password (a proxy's credentials are secrets)."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def pool_size_of(value: Any, name: str) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from airflow_provider_alteryx.constants import Received
 from airflow_provider_alteryx.exceptions import AlteryxConnectionError
-from airflow_provider_alteryx.hooks.config import ServerConfig
+from airflow_provider_alteryx.hooks.config import ServerConfig, shown_proxy
 from airflow_provider_alteryx.hooks.steps import ApiCall
 
 # getaddrinfo's answers for a name that does not exist (as opposed to a resolver that failed for now).
@@ -20,18 +20,26 @@ _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NON
 
 
 def connection_failure(
-    call: ApiCall, config: ServerConfig, error: BaseException, *, connecting: bool
+    call: ApiCall, config: ServerConfig, error: BaseException, *, connecting: bool, proxy: str | None = None
 ) -> AlteryxConnectionError:
     """The error for a request that got no usable answer.
 
     :param connecting: the failure happened before the request was sent (connect timeout, refused,
         DNS, TLS handshake): the Server surely did not receive it.
+    :param proxy: the proxy the request could not get through, when the failure is the proxy's (the driver's
+        library tells): the request never reached the Server.
     """
     causes = list(_causes(error))
     tls = next((c for c in causes if isinstance(c, (ssl.SSLError, ssl.CertificateError))), None)
     dns = next((c for c in causes if isinstance(c, socket.gaierror)), None)
     refused = any(isinstance(c, ConnectionRefusedError) for c in causes)
-    if tls is not None:
+    if proxy is not None:
+        hint = (
+            f"The proxy {shown_proxy(proxy)} could not be reached or would not connect to the Server: check the "
+            "connection extra proxy, or HTTPS_PROXY, HTTP_PROXY and NO_PROXY."
+        )
+        received, retryable = Received.NO, True
+    elif tls is not None:
         hint = "TLS failed: check the Server's certificate, or set the connection extra verify to the CA bundle (PEM) that signed it."
         received, retryable = Received.NO, False
     elif dns is not None:

@@ -42,6 +42,12 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Link shown on tasks; {gallery_url}, {base_url} and {workflow_id} are filled in.",
         "schema": {"type": ["string", "null"], "default": "{gallery_url}/app/workflow/{workflow_id}"},
     },
+    "proxy": {
+        "label": "Proxy",
+        "description": "The http(s) proxy every request goes through, with its user and password if it needs them. "
+        "Empty: HTTPS_PROXY, HTTP_PROXY and NO_PROXY.",
+        "schema": {"type": ["string", "null"], "default": None},
+    },
     "coordination_conn_id": {
         "label": "Coordination (Redis connection id)",
         "description": "Where job creations take turns across hosts (Celery on several hosts, Kubernetes, Edge). "
@@ -63,6 +69,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "verify": "true",
         "timeout": "60",
         "workflow_url_template": "{gallery_url}/app/workflow/{workflow_id}",
+        "proxy": "http://user:password@proxy.example.com:3128",
         "coordination_conn_id": "redis_default",
     },
 }

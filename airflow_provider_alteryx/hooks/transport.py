@@ -18,6 +18,7 @@ nowhere else:
 - ``event_marks``: the marks of event triggers that Airflow gives no state store;
 - per event loop: aiohttp sessions (one pool per Server), job watchers and connection reads;
 - per thread: ``requests`` sessions;
+- the proxy the environment names for each Server (:meth:`Transport.proxy`);
 - what layers above the hooks keep per process (:meth:`Transport.keep`: the UI views' recent answers);
 - and, through :func:`~airflow_provider_alteryx.utils.scrub.forget_secrets`, the secrets scrubbed from errors.
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import ssl
 import threading
 import time
@@ -38,6 +40,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from airflow_provider_alteryx import __version__
 from airflow_provider_alteryx.exceptions import AlteryxError
@@ -54,7 +57,7 @@ from airflow_provider_alteryx.hooks.watcher import JobWatcher, WaitReads
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.utils.clock import SYSTEM_CLOCK, Clock
 from airflow_provider_alteryx.utils.log import Log
-from airflow_provider_alteryx.utils.scrub import forget_secrets
+from airflow_provider_alteryx.utils.scrub import forget_secrets, register_secret
 
 if TYPE_CHECKING:
     # The HTTP stacks are imported where a request is made: DAG parsing never pays for them.
@@ -68,6 +71,9 @@ USER_AGENT = f"airflow-provider-alteryx/{__version__}"
 CONNECTION_READ_SECONDS = 300.0
 # What the shared parts of the transport (a workflow's job feed) log through: the triggerer's own log, never a task's.
 LOG = logging.getLogger(__name__)
+
+# The environment variables a proxy is read from, in lower or upper case (requests reads no others for http(s)).
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 Answer = tuple[int, Mapping[str, str], bytes]
 SessionKey = tuple[str, bool | str, float, int]
@@ -181,6 +187,7 @@ class Transport:
         )
         self._sessions: dict[int, requests.Session] = {}  # by thread
         self._kept: dict[str, Any] = {}
+        self._proxies: dict[tuple[str | None, ...], str | None] = {}  # by Server and proxy variables
         self._guard = threading.Lock()
 
     def api(self, config: ServerConfig, policy: RetryPolicy, log: Log) -> AlteryxApi:
@@ -219,6 +226,28 @@ class Transport:
                 self._kept[name] = make(self.clock)
             return self._kept[name]
 
+    def proxy(self, config: ServerConfig) -> str | None:
+        """The proxy requests to ``config``'s Server go through, one decision for both drivers: the connection extra
+        ``proxy``; else the environment's, read as ``requests`` reads it (``HTTPS_PROXY``, ``HTTP_PROXY`` or
+        ``ALL_PROXY``, unless ``NO_PROXY`` names the host); else None, for none.
+
+        aiohttp's own reading of the environment (``trust_env``) is not used: it applies ~/.netrc as well, whose
+        credentials for the Server's host make aiohttp refuse every request that carries a token, and it reads
+        both on a thread for every request. The environment's answer is kept per Server and value of the
+        variables (reading it costs about 0.1 ms), so a changed variable is seen at once.
+        """
+        if config.proxy is not None:
+            return config.proxy
+        key = (config.base_url, *(os.environ.get(n) or os.environ.get(n.upper()) for n in PROXY_VARIABLES))
+        if key not in self._proxies:
+            from requests.utils import get_environ_proxies, select_proxy
+
+            found = select_proxy(config.base_url, get_environ_proxies(config.base_url))
+            if found is not None:
+                _mask(urlsplit(found).password)
+            self._proxies[key] = found
+        return self._proxies[key]
+
     def reads(self, config: ServerConfig, policy: RetryPolicy, log: Log) -> WaitReads:
         """How a wait reads ``config``'s Server, under its own ``policy`` and logging to its own ``log``."""
         return _Reads(self, config, policy, log)
@@ -249,6 +278,7 @@ class Transport:
         self._loops = weakref.WeakKeyDictionary()
         with self._guard:
             self._kept = {}
+        self._proxies = {}
 
     async def aclose(self) -> None:
         """Stop the running loop's watchers and close its sessions (an orderly shutdown, or the end of a test)."""
@@ -304,6 +334,9 @@ class Transport:
         import requests
         import urllib3
 
+        proxy = self.proxy(config)
+        # Decided for both drivers; None stops requests from applying an environment's proxy of its own reading.
+        proxies: dict[str, Any] = {"http": proxy, "https": proxy}
         try:
             with self._session().request(
                 call.method,
@@ -313,6 +346,7 @@ class Transport:
                 headers=_auth_headers(config, call, token),
                 timeout=config.timeout,
                 verify=config.verify,
+                proxies=proxies,
                 allow_redirects=False,  # credentials must never follow a redirect to another address
                 stream=True,
             ) as response:
@@ -325,7 +359,8 @@ class Transport:
                 return response.status_code, response.headers, body.whole()
         except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as error:
             connecting = isinstance(error, (requests.ConnectTimeout, requests.exceptions.SSLError))
-            raise connection_failure(call, config, error, connecting=connecting) from None
+            through = proxy if isinstance(error, requests.exceptions.ProxyError) else None
+            raise connection_failure(call, config, error, connecting=connecting, proxy=through) from None
 
     # ---- the async driver ----------------------------------------------------------------------------
     async def arun(self, config: ServerConfig, operation: Operation[T]) -> T:
@@ -387,6 +422,7 @@ class Transport:
         import aiohttp
         import yarl
 
+        proxy = self.proxy(config)
         try:
             async with self._async_session(config).request(
                 call.method,
@@ -394,6 +430,7 @@ class Transport:
                 json=call.json,
                 data=call.form,
                 headers=_auth_headers(config, call, token),
+                proxy=proxy,
                 allow_redirects=False,  # credentials must never follow a redirect to another address
             ) as response:
                 body = BodyReader(call, response.headers, config.timeout, self.clock.monotonic)
@@ -402,7 +439,9 @@ class Transport:
                 return response.status, response.headers, body.whole()
         except (TimeoutError, aiohttp.ClientError) as error:
             connecting = isinstance(error, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
-            raise connection_failure(call, config, error, connecting=connecting) from None
+            proxy_error = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
+            through = proxy if isinstance(error, proxy_error) else None
+            raise connection_failure(call, config, error, connecting=connecting, proxy=through) from None
 
     def _async_session(self, config: ServerConfig) -> aiohttp.ClientSession:
         import aiohttp
@@ -492,6 +531,15 @@ def _remember(token: Token) -> Token:
 
     mask_secret(token.value)  # Token.from_answer registered it for scrub(); this is Airflow's log masker
     return token
+
+
+def _mask(secret: str | None) -> None:
+    """Keep ``secret`` out of errors (scrub) and out of Airflow's logs (its masker)."""
+    if secret:
+        from airflow.providers.common.compat.sdk import mask_secret
+
+        register_secret(secret)
+        mask_secret(secret)
 
 
 def _auth_headers(config: ServerConfig, call: ApiCall, token: Token | None) -> dict[str, str]:

@@ -78,6 +78,10 @@ extra-timeout-0                    | sync/trig/test      | InputError 'extra tim
 extra-timeout-negative             | sync/trig/test      | InputError 'extra timeout'/'extra verify', 0 requests
 extra-timeout-abc                  | sync/trig/test      | InputError 'extra timeout'/'extra verify', 0 requests
 extra-verify-missing-file          | sync/trig/test      | InputError 'extra timeout'/'extra verify', 0 requests
+extra-proxy-socks                  | sync/trig/test      | InputError 'extra proxy', shown without its password, 0 requests
+extra-proxy-with-a-path            | sync/trig/test      | InputError 'extra proxy', 0 requests
+extra-proxy-without-a-host         | sync/trig/test      | InputError 'extra proxy', 0 requests
+extra-proxy-not-a-url              | sync/trig/test      | InputError 'extra proxy', 0 requests
 token-400-echoes-the-form          | get/test/trig       | AuthenticationError 400; echoed secret scrubbed
 
 Beside the cases, tests of their own in ``test_server_answers.py``:

@@ -32,6 +32,8 @@ from tests.conftest import QUICK, REGIONAL
 
 UNKNOWN_JOB = "f" * 24
 MISSING_CA = "/nonexistent/alteryx-ca.pem"
+# A proxy's password, in the spoiled proxy URLs: the refusal names the proxy without it.
+PROXY_PASSWORD = "pr0xy-Pa55"
 
 
 class Param(StrEnum):
@@ -45,6 +47,7 @@ class Param(StrEnum):
     TIMEOUT = "timeout"
     EXTRA_TIMEOUT = "extra timeout"
     EXTRA_VERIFY = "extra verify"
+    EXTRA_PROXY = "extra proxy"
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,19 @@ CASES = [
     Case("extra-timeout-negative", Param.EXTRA_TIMEOUT, -1, ("extra timeout",)),
     Case("extra-timeout-abc", Param.EXTRA_TIMEOUT, "abc", ("extra timeout",)),
     Case("extra-verify-missing-file", Param.EXTRA_VERIFY, MISSING_CA, ("extra verify", MISSING_CA)),
+    Case(
+        "extra-proxy-socks",
+        Param.EXTRA_PROXY,
+        f"socks5://user:{PROXY_PASSWORD}@proxy.example.com:1080",
+        ("extra proxy", "socks5://proxy.example.com:1080", "SOCKS"),
+    ),
+    Case("extra-proxy-with-a-path", Param.EXTRA_PROXY, "http://proxy.example.com:3128/pac", ("extra proxy",)),
+    Case("extra-proxy-without-a-host", Param.EXTRA_PROXY, "http://:3128", ("extra proxy",)),
+    Case(
+        "extra-proxy-not-a-url", Param.EXTRA_PROXY, ["http://proxy.example.com:3128"], ("extra proxy", "list")
+    ),
 ]
+EXTRAS = (Param.EXTRA_TIMEOUT, Param.EXTRA_VERIFY, Param.EXTRA_PROXY)
 
 SYNC, TRIGGER = "sync", "trigger"
 Action = Callable[[Any], object]
@@ -173,16 +188,16 @@ def trigger_actions(param: Param) -> list[Callable[[Any], str]]:
                 expect_error(AlteryxInputError, lambda: _operator_with(param, value, deferrable=True))
             )
         )
-    if param in (Param.JOB_ID, Param.POLL_INTERVAL, Param.EXTRA_TIMEOUT, Param.EXTRA_VERIFY):
+    if param in (Param.JOB_ID, Param.POLL_INTERVAL, *EXTRAS):
         actions.append(lambda value: expect_error_event(lambda: _trigger(param, value)))
     return actions
 
 
 def _spoil_connection(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator, case: Case) -> None:
-    if case.param is Param.EXTRA_TIMEOUT:
-        set_connection(monkeypatch, emulator.connection(), extra={"timeout": case.value})
-    elif case.param is Param.EXTRA_VERIFY:
-        set_connection(monkeypatch, emulator.connection(), extra={"verify": case.value})
+    if case.param in EXTRAS:
+        set_connection(
+            monkeypatch, emulator.connection(), extra={case.param.value.removeprefix("extra "): case.value}
+        )
 
 
 @pytest.mark.parametrize("path", [SYNC, TRIGGER])
@@ -205,10 +220,10 @@ def test_bad_input_is_refused_before_anything_is_sent(
         f"the Server was asked before the input was refused: {served}"
     )
     assert secret_emulator.jobs() == []
-    leaks.assert_clean(*texts, json.dumps(texts))
+    leaks.assert_clean(*texts, json.dumps(texts), secrets=(PROXY_PASSWORD,))
 
 
-EXTRA_CASES = [case for case in CASES if case.param in (Param.EXTRA_TIMEOUT, Param.EXTRA_VERIFY)]
+EXTRA_CASES = [case for case in CASES if case.param in EXTRAS]
 
 
 @pytest.mark.parametrize("case", EXTRA_CASES, ids=[case.id for case in EXTRA_CASES])
@@ -220,4 +235,4 @@ def test_connection_test_reports_bad_extras_without_raising(
     assert not ok, message
     assert_words(message, case.words)
     assert secret_emulator.info()["requestsServed"] == 0
-    leaks.assert_clean(message)
+    leaks.assert_clean(message, secrets=(PROXY_PASSWORD,))
