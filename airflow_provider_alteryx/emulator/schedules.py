@@ -230,16 +230,12 @@ class _ScheduleParser:
 def windows_zone(name: str) -> str:
     """The Windows ID of an IANA time zone (``W. Europe Standard Time`` for ``Europe/Berlin``), from CLDR's table.
 
-    :raises CatalogueError: naming the zone when the table has none for it, or when tzlocal is not installed.
+    :raises CatalogueError: naming the zone when the table has none for it.
     """
-    try:
-        # tzlocal ships CLDR's table; imported here because only this variant needs it and it is optional.
-        from tzlocal.windows_tz import tz_win
-    except ImportError:
-        raise CatalogueError(
-            "Windows time zone IDs come from the tzlocal package (CLDR's table of them), which is not "
-            "installed; pip install tzlocal, or serve IANA names"
-        ) from None
+    # tzlocal, a dependency of the provider (its exporter reads these IDs), ships CLDR's table; imported here
+    # because only this variant needs it.
+    from tzlocal.windows_tz import tz_win
+
     try:
         return tz_win[name]
     except KeyError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -158,13 +157,6 @@ def test_a_zone_without_a_windows_id_is_refused_at_start(tmp_path: Path) -> None
     ):
         config_from_args(args)
     assert config_from_args(_parser().parse_args(["--catalogue", str(path)])).schedules
-
-
-def test_windows_ids_need_tzlocal(monkeypatch: pytest.MonkeyPatch, cron_catalogue: Path) -> None:
-    monkeypatch.setitem(sys.modules, "tzlocal.windows_tz", None)  # as if tzlocal were not installed
-    args = _parser().parse_args(["--catalogue", str(cron_catalogue), "--schedule-time-zones", "windows"])
-    with pytest.raises(CatalogueError, match="pip install tzlocal"):
-        config_from_args(args)
 
 
 def test_iteration_times_can_be_wall_times_in_the_schedules_zone(
