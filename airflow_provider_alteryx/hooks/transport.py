@@ -328,6 +328,7 @@ class Transport:
             if session is None:
                 session = self._sessions[threading.get_ident()] = requests.Session()
                 session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+                session.auth = _as_built  # so that requests never applies ~/.netrc (see _as_built)
         return session
 
     def _http(self, config: ServerConfig, call: ApiCall, token: Token | None) -> Answer:
@@ -531,6 +532,12 @@ def _remember(token: Token) -> Token:
 
     mask_secret(token.value)  # Token.from_answer registered it for scrub(); this is Airflow's log masker
     return token
+
+
+def _as_built(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """The sync driver's authentication: what each call's headers carry, nothing more. A session without one
+    applies ~/.netrc's credentials for the Server's host, replacing the token and spoiling the token request."""
+    return request
 
 
 def _mask(secret: str | None) -> None:

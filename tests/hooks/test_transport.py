@@ -325,3 +325,25 @@ def test_an_answers_time_limit_reads_the_transports_clock(emulator: RunningEmula
             asyncio.run(on_a_loop())
     finally:
         transport.reset()
+
+
+def test_a_netrc_entry_for_the_servers_host_changes_nothing(
+    connected_emulator: RunningEmulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Credentials kept in ~/.netrc for the Server's host (for curl, say) are not the provider's: neither driver
+    sends them in place of the token or beside the token request's own."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1\nlogin someone\npassword for-curl\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    hook = AlteryxServerHook(retry_limit=1)
+    job = hook.run_workflow(QUICK)
+    TRANSPORT.tokens.clear()
+
+    async def read() -> Any:
+        try:
+            return await AlteryxServerHook(retry_limit=1).aget_job(job.id)
+        finally:
+            await TRANSPORT.aclose()
+
+    assert asyncio.run(read()).id == job.id
