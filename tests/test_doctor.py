@@ -27,6 +27,7 @@ from airflow_provider_alteryx.emulator import MISSING_EXTRA, Role, RunningEmulat
 from airflow_provider_alteryx.emulator.variants import PackageTypeForm
 from airflow_provider_alteryx.utils.scrub import scrub
 from tests.conftest import QUICK, SLOW, VERSION_AUTH, StartEmulator
+from tests.hooks.http_proxy import http_proxy
 
 # What the doctor must tell of each version: the API jobs go through, whether cancel exists, and the role of a
 # Curator's and an Artisan's key (only some versions have a call that tells).
@@ -243,6 +244,56 @@ def test_without_the_emulator_extra_the_comparison_is_skipped_and_said(
     diagnosis = diagnose("alteryx_default")
     [compared] = findings(diagnosis, "emulator")
     assert compared.found == f"not compared with the emulator: {MISSING_EXTRA}"
+    assert diagnosis.report()["server"]["version"] == "2025.1"
+
+
+# ---- proxies ----------------------------------------------------------------------------------------------
+PROXY_USER = ("proxy-user", "Px7qZk3-proxy-password")
+
+
+def test_every_request_goes_through_the_proxy_the_connection_names(
+    start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = start_emulator(server_version="2025.1")
+    with http_proxy(PROXY_USER) as proxy:
+        connection = json.loads(emulator.connection())
+        connection["extra"]["proxy"] = proxy.url
+        monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", json.dumps(connection))
+        diagnosis = diagnose("alteryx_default")
+    [named] = findings(diagnosis, "proxy")
+    assert (
+        named.found
+        == "the connection names a proxy (extra proxy): every request to the Server goes through it"
+    )
+    assert named.detail == f"proxy {proxy.address}"  # without its password
+    # The doctor's own requests too: the Date header's and the Swagger document's.
+    assert proxy.forwarded("HEAD") == 1 and proxy.forwarded("GET", "/swagger/docs/3") == 1
+    assert proxy.forwarded("POST", "/oauth2/token") >= 1 and not [e for e in proxy.log if not e.forwarded]
+    assert diagnosis.report()["server"]["version"] == "2025.1" and diagnosis.emulator_differences == []
+    assert PROXY_USER[1] not in diagnosis.text() + json.dumps(diagnosis.report())
+
+
+@pytest.mark.parametrize("exempt", [False, True])
+def test_a_proxy_the_environment_names_is_said_and_no_proxy_honoured(
+    start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch, exempt: bool
+) -> None:
+    point_at(monkeypatch, start_emulator(server_version="2025.1"))
+    with http_proxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        if exempt:
+            monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        diagnosis = diagnose("alteryx_default")
+    [named] = findings(diagnosis, "proxy")
+    if exempt:
+        assert named.found.startswith("proxy variables are set (HTTP_PROXY, NO_PROXY), but NO_PROXY exempts")
+        assert proxy.forwarded() == 0 and diagnosis.emulator_differences == []
+    else:
+        assert named.found == "the environment routes requests to the Server through a proxy (HTTP_PROXY)"
+        assert proxy.forwarded("HEAD") == 1 and proxy.forwarded("GET", "/v3/workflows") >= 1
+        # The emulator the Server is compared with listens on 127.0.0.1: not through a corporate proxy.
+        assert diagnosis.emulator_differences == (
+            "the environment's proxy variables send requests for 127.0.0.1 through the proxy; add 127.0.0.1 to NO_PROXY"
+        )
     assert diagnosis.report()["server"]["version"] == "2025.1"
 
 

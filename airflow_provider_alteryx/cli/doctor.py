@@ -46,6 +46,7 @@ from airflow_provider_alteryx.utils.server_text import display
 if TYPE_CHECKING:
     from airflow_provider_alteryx.cli.answer_shapes import Shape
     from airflow_provider_alteryx.cli.server_probe import Examination, Plan
+    from airflow_provider_alteryx.emulator import RunningEmulator
     from airflow_provider_alteryx.hooks.config import ServerConfig
 
 
@@ -101,10 +102,6 @@ def expectation_differences(found: Examination) -> list[str]:
 
 def emulate(found: Examination, verdict: Verdict, plan: Plan) -> Examination | str:
     """The same questions asked of an emulator of the version found, in this process; or why they were not."""
-    from airflow_provider_alteryx.cli.server_probe import Plan, examine
-    from airflow_provider_alteryx.hooks.config import ServerConfig
-    from airflow_provider_alteryx.validation import MIN_POLL_INTERVAL
-
     if verdict.version is None:
         return "the Server's version could not be told"
     try:
@@ -120,23 +117,32 @@ def emulate(found: Examination, verdict: Verdict, plan: Plan) -> Examination | s
     config = EmulatorConfig(
         workflows=workflows, server_version=verdict.version, role=role, time_scale=EMULATOR_TIME_SCALE
     )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the emulator's own, not the Server's findings
+        with run_emulator(config) as emulator:
+            return _ask_emulator(emulator, found, plan, seed)
+
+
+def _ask_emulator(emulator: RunningEmulator, found: Examination, plan: Plan, seed: str) -> Examination | str:
+    from airflow_provider_alteryx.cli.server_probe import Plan, examine
+    from airflow_provider_alteryx.hooks.config import ServerConfig
+    from airflow_provider_alteryx.hooks.transport import TRANSPORT
+    from airflow_provider_alteryx.validation import MIN_POLL_INTERVAL
+
+    config = ServerConfig.from_connection(
+        "emulator",
+        host=emulator.url,
+        port=None,
+        login=emulator.api_key,
+        password=emulator.api_secret,
+        extra={"auth_type": found.config.auth_type},
+    )
+    if TRANSPORT.proxy(config) is not None:
+        return "the environment's proxy variables send requests for 127.0.0.1 through the proxy; add 127.0.0.1 to NO_PROXY"
     schemes = frozenset(scheme for scheme, error in found.auth.items() if error is None)
-    with warnings.catch_warnings(), run_emulator(config) as emulator:
-        warnings.simplefilter(
-            "ignore", DeprecationWarning
-        )  # the emulator's own, which are not the Server's findings
-        server = ServerConfig.from_connection(
-            "emulator",
-            host=emulator.url,
-            port=None,
-            login=emulator.api_key,
-            password=emulator.api_secret,
-            extra={"auth_type": found.config.auth_type},
-        )
-        return examine(
-            server,
-            Plan(workflow_id=seed, cancel=plan.cancel, schemes=schemes, poll_interval=MIN_POLL_INTERVAL),
-        )
+    return examine(
+        config, Plan(workflow_id=seed, cancel=plan.cancel, schemes=schemes, poll_interval=MIN_POLL_INTERVAL)
+    )
 
 
 def emulator_differences(found: Examination, emulated: Examination) -> list[str]:
@@ -246,23 +252,26 @@ def diagnose(conn_id: str, *, run: str | None = None, cancel: bool = False) -> D
     started = time.monotonic()
     hook = AlteryxServerHook(conn_id)
     config = hook.config
-    proxies = Proxies.read(config.base_url, hook.get_connection(conn_id).extra_dejson.get("proxy"))
     if run is not None:
         run = JobRequest.build(run).workflow_id  # a wrong id fails here, before anything is sent
-    diagnosis = judge(conn_id, config, proxies, Plan(workflow_id=run, cancel=cancel))
+    diagnosis = judge(conn_id, config, Plan(workflow_id=run, cancel=cancel))
     diagnosis.seconds = time.monotonic() - started
     return diagnosis
 
 
-def judge(conn_id: str, config: ServerConfig, proxies: Proxies, plan: Plan) -> Diagnosis:
+def judge(conn_id: str, config: ServerConfig, plan: Plan) -> Diagnosis:
     from airflow_provider_alteryx.cli.server_probe import examine
 
-    found = examine(config, plan, proxies.for_requests())
+    found = examine(config, plan)
     verdict = verdict_of(found)
     provider = expectation_differences(found)
     emulated = emulate(found, verdict, plan) if found.unreachable is None else "the Server did not answer"
     compared = emulator_differences(found, emulated) if not isinstance(emulated, str) else emulated
-    findings = [tls_finding(config), proxy_finding(proxies), *server_findings(found, verdict, plan)]
+    findings = [
+        tls_finding(config),
+        proxy_finding(Proxies.of(config)),
+        *server_findings(found, verdict, plan),
+    ]
     findings += [expectation_finding(provider), emulator_finding(verdict, compared)]
     findings += [f for f in (unreadable_finding(found),) if f is not None]
     return Diagnosis(

@@ -11,8 +11,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from airflow_provider_alteryx.cli.answer_shapes import short_hash
 from airflow_provider_alteryx.cli.server_verdict import Role, Verdict
@@ -61,35 +60,25 @@ class Finding:
 
 @dataclass(frozen=True)
 class Proxies:
-    """The proxy settings requests to the Server meet.
+    """The proxy requests to the Server go through, as the transport decides it for both drivers.
 
-    :param extra: the proxy the connection extra ``proxy`` names.
-    :param environment: the proxy the environment's variables route the Server's address through.
-    :param variables: the proxy variables set.
+    :param proxy: the proxy's URL (credentials included: never shown as it is); None for none.
+    :param from_extra: whether the connection extra ``proxy`` names it (else the environment does).
+    :param variables: the proxy variables the environment sets.
     """
 
-    extra: str | None
-    environment: str | None
+    proxy: str | None
+    from_extra: bool
     variables: tuple[str, ...]
 
     @classmethod
-    def read(cls, base_url: str, extra: Any) -> Proxies:
-        import requests.utils
+    def of(cls, config: ServerConfig) -> Proxies:
+        from airflow_provider_alteryx.hooks.transport import PROXY_VARIABLES, TRANSPORT
 
-        names = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
-        variables = tuple(name for name in names if os.environ.get(name) or os.environ.get(name.lower()))
-        routed = requests.utils.get_environ_proxies(base_url).get(urlsplit(base_url).scheme)
-        return cls(str(extra) if extra else None, routed, variables)
-
-    def for_requests(self) -> dict[str, str] | None:
-        return {"http": self.extra, "https": self.extra} if self.extra else None
-
-
-def _origin(url: str) -> str:
-    """A proxy's scheme, host and port: never the credentials its URL may carry."""
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
+        variables = tuple(
+            name.upper() for name in PROXY_VARIABLES if os.environ.get(name) or os.environ.get(name.upper())
+        )
+        return cls(TRANSPORT.proxy(config), config.proxy is not None, variables)
 
 
 def tls_finding(config: ServerConfig) -> Finding:
@@ -131,27 +120,32 @@ def tls_finding(config: ServerConfig) -> Finding:
 
 
 def proxy_finding(proxies: Proxies) -> Finding:
-    if proxies.extra:
+    from airflow_provider_alteryx.hooks.config import shown_proxy
+
+    if proxies.proxy is not None and proxies.from_extra:
         return Finding(
             "proxy",
             Level.NOTE,
-            "the connection names a proxy (extra proxy)",
-            "Requests to the Server go through it from tasks and triggers alike, whatever the environment says.",
-            detail=f"proxy {_origin(proxies.extra)}",
+            "the connection names a proxy (extra proxy): every request to the Server goes through it",
+            "Tasks and triggers alike use it, whatever the environment's proxy variables say.",
+            detail=f"proxy {shown_proxy(proxies.proxy)}",
         )
-    if proxies.environment:
+    if proxies.proxy is not None:
         return Finding(
             "proxy",
             Level.NOTE,
             f"the environment routes requests to the Server through a proxy ({', '.join(proxies.variables)})",
             "Every Airflow component that calls the Server (workers, triggerers, the API server's Test button) "
             "needs the same variables: one without them goes direct, and fails where the others succeed.",
-            "Set the same proxy variables for every component, or name the proxy in the connection extra proxy.",
-            detail=f"proxy {_origin(proxies.environment)}",
+            "Set the same variables for every component, or name the proxy once in the connection extra proxy.",
+            detail=f"proxy {shown_proxy(proxies.proxy)}",
         )
     if proxies.variables:
         return Finding(
-            "proxy", Level.OK, "proxy variables are set, but NO_PROXY exempts the Server: no proxy"
+            "proxy",
+            Level.OK,
+            f"proxy variables are set ({', '.join(proxies.variables)}), but NO_PROXY exempts the Server: "
+            "requests go straight to it",
         )
     return Finding("proxy", Level.OK, "no proxy: requests go straight to the Server")
 

@@ -15,7 +15,7 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -229,14 +229,11 @@ def _is_id(segment: str) -> bool:
 
 
 # ---- the examination ----------------------------------------------------------------------------------
-def examine(config: ServerConfig, plan: Plan, proxies: Mapping[str, str] | None = None) -> Examination:
-    """Ask the Server everything the doctor reports on, the connection's authentication first.
-
-    :param proxies: the proxy the connection names, for the one request made outside the transport.
-    """
+def examine(config: ServerConfig, plan: Plan) -> Examination:
+    """Ask the Server everything the doctor reports on, the connection's authentication first."""
     config = connection_test_config(config)  # each request answers within seconds, whatever is wrong
     found = Examination(config)
-    found.skew, found.skew_error = clock_skew(config, proxies)
+    found.skew, found.skew_error = clock_skew(config)
     read_swagger(found, config)
     for scheme in sorted(plan.schemes, key=lambda scheme: scheme is not config.auth_type):
         check_scheme(found, dataclasses.replace(config, auth_type=scheme), plan)
@@ -396,16 +393,21 @@ def read_swagger(found: Examination, config: ServerConfig) -> None:
     )
 
 
-def clock_skew(config: ServerConfig, proxies: Mapping[str, str] | None) -> tuple[float | None, str]:
+def clock_skew(config: ServerConfig) -> tuple[float | None, str]:
     """The Server's clock minus this machine's, from the ``Date`` header of an unauthenticated ``HEAD``.
 
     The transport hands operations decoded answers, never headers: this one request is sent here, with the
-    connection's TLS settings and proxy, and carries no credentials.
+    connection's TLS settings and the transport's proxy, and carries no credentials.
 
     :return: the skew in seconds (``Date`` has whole seconds: about one second of uncertainty), or None and why.
     """
     import requests
 
+    proxy = TRANSPORT.proxy(config)
+    proxies: dict[str, Any] = {
+        "http": proxy,
+        "https": proxy,
+    }  # None: requests reads no environment of its own
     sent = time.time()
     try:
         with requests.head(
@@ -414,7 +416,7 @@ def clock_skew(config: ServerConfig, proxies: Mapping[str, str] | None) -> tuple
             timeout=config.timeout,
             verify=config.verify,
             allow_redirects=False,
-            proxies=dict(proxies) if proxies else None,
+            proxies=proxies,
         ) as response:
             date = response.headers.get("Date")
     except requests.RequestException as error:
