@@ -4,7 +4,6 @@ report without secrets or ids."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
@@ -21,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from airflow_provider_alteryx import emulator as emulator_package
-from airflow_provider_alteryx.cli import doctor
+from airflow_provider_alteryx.cli import doctor, main
 from airflow_provider_alteryx.cli.doctor import Diagnosis, Level, diagnose
 from airflow_provider_alteryx.emulator import MISSING_EXTRA, Role, RunningEmulator, Variants
 from airflow_provider_alteryx.emulator.variants import PackageTypeForm
@@ -369,9 +368,7 @@ def test_the_report_holds_shapes_and_no_secret_or_id(
     emulator = start_emulator(server_version="2025.1", time_scale=0.1)
     point_at(monkeypatch, emulator)
     report = tmp_path / "doctor.json"
-    parser = argparse.ArgumentParser()
-    doctor.add_parser(parser.add_subparsers())
-    status = doctor.command(parser.parse_args(["doctor", "--run", QUICK, "--report", str(report)]))
+    status = main(["doctor", "--run", QUICK, "--report", str(report)])
     printed, text = capsys.readouterr().out, report.read_text()
     assert status == doctor.EXIT_HEALTHY and f"Report written to {report}" in printed
     for secret in (emulator.api_secret, emulator.api_key):
@@ -389,3 +386,13 @@ def test_the_report_holds_shapes_and_no_secret_or_id(
             assert re.fullmatch(r"([A-Za-z_]\w*|<key #[0-9a-f]{8}>)\??", text)
         else:
             assert set(text.split("|")) <= {"str", "number", "bool", "null", "object", "list"}, text
+
+
+def test_the_command_refuses_what_it_cannot_examine(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_ALTERYX_DEFAULT", raising=False)
+    assert main(["doctor", "--cancel"]) == doctor.EXIT_ERROR
+    assert "--cancel needs --run WORKFLOW_ID" in capsys.readouterr().err
+    assert main(["doctor", "--conn-id", "alteryx_default"]) == doctor.EXIT_ERROR
+    assert "alteryx_default" in capsys.readouterr().err  # the connection is not defined

@@ -4,6 +4,9 @@ It reads the Server's schedules through an Airflow connection (V3, Server 2023.1
 one DAG file per schedule (see :mod:`airflow_provider_alteryx.cli.schedules` for the translation). A
 schedule no timetable reproduces exactly is reported on stderr and written nowhere; the command then
 exits with status 3, so a script notices.
+
+``alteryx-airflow doctor --conn-id alteryx_default`` checks a Server through a connection, read-only (see
+:mod:`airflow_provider_alteryx.cli.doctor`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airflow_provider_alteryx import __version__
+from airflow_provider_alteryx.cli import doctor
 from airflow_provider_alteryx.cli.schedules import TIMES_FLAG, TimesWithoutOffset
 
 EXIT_OK = 0
@@ -159,12 +163,15 @@ def _parser() -> argparse.ArgumentParser:
         "wall times in the schedule's time zone (the Server's help). Without it, a schedule whose two readings "
         "differ is not exported",
     )
+    doctor.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``alteryx-airflow`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        return doctor.command(args)
     from airflow_provider_alteryx.exceptions import AlteryxError
     from airflow_provider_alteryx.utils.server_text import display
 
