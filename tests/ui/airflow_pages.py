@@ -11,6 +11,15 @@ RUN_TIMEOUT_MS = 120_000
 FINISHED = re.compile(r"^(Success|Failed)$")
 
 
+def log_in(page: Page, user: str, password: str) -> None:
+    """Sign in through Airflow's login form."""
+    page.goto("/", wait_until="networkidle")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(re.compile(r"^(?!.*auth/login).*$"))
+
+
 def open_dag(page: Page, dag_id: str) -> None:
     """Open the DAG's page from the DAG list, as a user would."""
     page.goto("/dags", wait_until="networkidle")

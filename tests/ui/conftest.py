@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,8 @@ if AIRFLOW_3_UI:
     # The test module imports playwright, so it must exist before collection (a ToolingError here names the fix).
     ensure_playwright()
     from playwright.sync_api import expect
+
+    from tests.ui.airflow_pages import log_in
 
     expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
@@ -78,11 +79,7 @@ def page(browser: Browser, airflow_ui: AirflowStack, tmp_path: Path) -> Iterator
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     opened = context.new_page()
     try:
-        opened.goto("/", wait_until="networkidle")
-        opened.fill("input[name=username]", USER)
-        opened.fill("input[name=password]", airflow_ui.password)
-        opened.click("button:has-text('Sign in')")
-        opened.wait_for_url(re.compile(r"^(?!.*auth/login).*$"))
+        log_in(opened, USER, airflow_ui.password)
         yield opened
     finally:
         context.close()

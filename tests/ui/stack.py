@@ -7,6 +7,7 @@ test drives the same set-up as ``make standalone``, on free loopback ports inste
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -19,15 +20,14 @@ import yaml
 from airflow_provider_alteryx.emulator.catalogue import default_catalogue_path
 from airflow_provider_alteryx.emulator.server import RunningEmulator
 from dev.demo import BIN, REPO, airflow_env, emulator, prepare, stop_group, wait_until_healthy
+from tests.ui.users import OUTSIDER, READER, USER
 
 HERE = Path(__file__).parent
 TEST_CATALOGUE = HERE / "catalogue.yaml"
 TEST_DAGS = HERE / "dags"
-# Backports of two Airflow 3.3.2 fixes (the Test button; a deferred-task race), loaded by the API server and scheduler.
+# Backports of two Airflow 3.3.2 fixes (the Test button; a deferred-task race), loaded by the API server and
+# scheduler, and the per-DAG narrowing of the simple auth manager for READER (see tests/ui/users.py).
 TEST_PLUGINS = HERE / "plugins"
-USER = "admin"
-# A second user with no role: SimpleAuthManager grants a user without a role nothing, so it may read no DAG.
-OUTSIDER = "outsider"
 STOP_GRACE = 5.0
 
 
@@ -38,6 +38,7 @@ class AirflowStack:
     url: str
     password: str
     outsider_password: str
+    reader_password: str
     home: Path
     log: Path
     emulator: RunningEmulator
@@ -79,7 +80,9 @@ def standalone_env(alteryx_server: RunningEmulator, home: Path, port: int) -> di
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(TEST_PLUGINS),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin,{OUTSIDER}:",
+        # The per-DAG narrowing plugin reads its users from this checkout's tests package.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin,{OUTSIDER}:,{READER}:viewer",
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": url,
@@ -119,6 +122,7 @@ def airflow_standalone(home: Path) -> Iterator[AirflowStack]:
             url=url,
             password=passwords[USER],
             outsider_password=passwords[OUTSIDER],
+            reader_password=passwords[READER],
             home=home,
             log=log,
             emulator=alteryx_server,

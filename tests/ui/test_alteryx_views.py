@@ -2,12 +2,15 @@
 workflow's asset, driven in Chromium against ``airflow standalone`` and the emulator.
 
 The emulator's two worker slots are held by jobs this test creates, so the task's job waits ``Queued`` until
-the test cancels them; then it runs for 8 s. The tab must show each status without a reload.
+the test cancels them; then it runs for 8 s. The tab must show each status without a reload. Meanwhile a
+task of another DAG leaves its job queued and ends: the jobs page lists that job too, and it is all that
+``reader`` (a viewer refused the watched DAG: tests/ui/plugins/per_dag_reader.py) sees there.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -17,23 +20,28 @@ import pytest
 import requests
 
 from airflow_provider_alteryx.hooks.jobs import JobRequest
-from tests.ui.stack import OUTSIDER, USER, AirflowStack
+from tests.ui.stack import AirflowStack
 from tests.ui.tooling import AIRFLOW_3_UI
+from tests.ui.users import HIDDEN_FROM_READER, OUTSIDER, READER, USER
 
 if not AIRFLOW_3_UI:
     pytest.skip("the browser test drives the Airflow 3 UI", allow_module_level=True)
 
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import Frame, FrameLocator, Page, expect
 
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from dev.demo import REPO
-from tests.ui.airflow_pages import RUN_TIMEOUT_MS, open_dag, open_task_instance, trigger, unpause
+from tests.ui.airflow_pages import RUN_TIMEOUT_MS, log_in, open_dag, open_task_instance, trigger, unpause
 from tests.ui.dags.alteryx_ui_job import HOLDER, WATCHED
 
 pytestmark = [pytest.mark.slow, pytest.mark.ui]
 
 DAG_ID, TASK_ID, PLAIN_TASK = "alteryx_ui_job", "watched", "plain"
 DOWNSTREAM = "alteryx_ui_downstream"
+# Its task creates a job and ends at once; READER may read it.
+LEFT_RUNNING = "alteryx_ui_left_running"
+# Set on the job view's window and on the UI's once the view is open: a reload would lose them.
+MARKER = "window.alteryxNotReloaded"
 # Where the screenshots of the views are kept for people to look at (ALTERYX_UI_SCREENSHOTS overrides it).
 SCREENSHOTS = Path(os.environ.get("ALTERYX_UI_SCREENSHOTS", REPO / "tmp" / "ui-screenshots"))
 WORKER_SLOTS = 2
@@ -61,6 +69,34 @@ def api(stack: AirflowStack, method: str, path: str, **kwargs: Any) -> Any:
     return answer.json()
 
 
+def run_to_the_end(stack: AirflowStack, dag_id: str) -> str:
+    """Unpause the DAG, run it through the REST API and wait for the run's end.
+
+    :return: the run's final state.
+    """
+    api(stack, "PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    run_id = api(stack, "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})["dag_run_id"]
+    deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        state = str(api(stack, "GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
+        if state in ("success", "failed"):
+            return state
+        time.sleep(1)
+    raise AssertionError(f"the run {run_id} of {dag_id} did not end within {RUN_TIMEOUT_MS // 1000} s")
+
+
+def job_frame(page: Page) -> Frame:
+    """The open job view's frame (to run script in it, which a FrameLocator cannot)."""
+    frame = page.frame(url=re.compile(r"/alteryx/job\?"))
+    assert frame is not None, f"no job view among the frames {[f.url for f in page.frames]}"
+    return frame
+
+
+def assert_not_reloaded(page: Page, status: str) -> None:
+    assert page.evaluate(MARKER) is True, f"the Airflow UI reloaded before the job view showed {status}"
+    assert job_frame(page).evaluate(MARKER) is True, f"the job view reloaded to show {status}"
+
+
 def job_tab(page: Page) -> FrameLocator:
     """Open the task instance's "Alteryx job" tab: the view is a page of the API server in an iframe."""
     page.get_by_role("link", name="Alteryx job", exact=True).click()
@@ -75,12 +111,14 @@ def shot(page: Page, name: str) -> Path:
 
 
 def routes(run_id: str, output_id: str) -> list[str]:
+    """The routes that name the watched task (the jobs page names none)."""
     query = urlencode({"dag_id": DAG_ID, "run_id": run_id, "task_id": TASK_ID, "map_index": "{MAP_INDEX}"})
     return [
         f"/alteryx/job?{query}",
         f"/alteryx/job/panel?{query}",
         f"/alteryx/job/outputs/{output_id}?{query}",
-        "/alteryx/jobs",
+        # The DAG named twice, a readable one first: the permission check and the route read the same one.
+        f"/alteryx/job?dag_id={LEFT_RUNNING}&{query}",
     ]
 
 
@@ -108,35 +146,62 @@ def test_job_view_follows_the_job_and_the_asset_starts_the_downstream_dag(
     expect(view.get_by_test_id("priority")).to_have_text("High")
     expect(view.get_by_test_id("task-state")).to_have_text("deferred", timeout=RUN_TIMEOUT_MS)
     job_id = view.get_by_test_id("job-id").inner_text()
+    page.evaluate(f"{MARKER} = true")
+    job_frame(page).evaluate(f"{MARKER} = true")
     queued = shot(page, "1-job-view-queued")
 
+    # A job whose task has ended: listed as long as the Server says it is queued or running.
+    assert run_to_the_end(airflow_ui, LEFT_RUNNING) == "success"
+    (left_job,) = [job for job in airflow_ui.emulator.jobs() if job["workflowId"] == HOLDER][WORKER_SLOTS:]
     in_flight = page.context.new_page()
     in_flight.goto("/", wait_until="networkidle")
     in_flight.get_by_role("button", name="Browse").click()
     in_flight.get_by_role("menuitem", name="Alteryx jobs").click()
-    row = (
-        in_flight.frame_locator("iframe")
-        .get_by_test_id(f"workflow-{WATCHED}")
-        .get_by_role("row")
-        .filter(has_text=job_id)
-    )
+    listed = in_flight.frame_locator("iframe")
+    row = listed.get_by_test_id(f"workflow-{WATCHED}").get_by_role("row").filter(has_text=job_id)
     for cell in ("Queued", DAG_ID, run_id, TASK_ID):
         expect(
             row, "the Alteryx jobs page does not list the queued job with its run and task"
         ).to_contain_text(cell)
+    left_row = listed.get_by_test_id(f"workflow-{HOLDER}").get_by_role("row").filter(has_text=left_job["id"])
+    for cell in ("Queued", LEFT_RUNNING, "start"):
+        expect(left_row, "the Alteryx jobs page does not list a job whose task has ended").to_contain_text(
+            cell
+        )
     jobs_page = shot(in_flight, "2-alteryx-jobs-page")
     in_flight.close()
+
+    # READER may read LEFT_RUNNING but not DAG_ID: the page lists the one job and nothing of the other DAG.
+    assert DAG_ID in HIDDEN_FROM_READER and LEFT_RUNNING not in HIDDEN_FROM_READER
+    reader_context = page.context.browser.new_context(  # type: ignore[union-attr]
+        viewport=page.viewport_size, base_url=airflow_ui.url
+    )
+    reader_page = reader_context.new_page()
+    log_in(reader_page, READER, airflow_ui.reader_password)
+    reader_page.goto("/alteryx/jobs")
+    expect(reader_page.get_by_test_id(f"workflow-{HOLDER}"), f"{READER}'s jobs page").to_contain_text(
+        left_job["id"]
+    )
+    for hidden in (job_id, DAG_ID, run_id):
+        expect(
+            reader_page.locator("body"), f"{READER} sees {hidden} of a DAG it may not read"
+        ).not_to_contain_text(hidden)
+    jobs_page_reader = shot(reader_page, "2b-alteryx-jobs-page-reader")
+    reader_context.close()
+    server.cancel_job(left_job["id"])
 
     for holder in holders:
         server.cancel_job(holder.id)
     expect(view.get_by_test_id("status"), "the tab did not show the job Running").to_contain_text(
         "Running for", timeout=RUN_TIMEOUT_MS
     )
+    assert_not_reloaded(page, "Running")
     expect(view.get_by_test_id("queue")).to_contain_text("not in the queue: the job is Running")
     running = shot(page, "3-job-view-running")
     expect(view.get_by_test_id("status"), "the tab did not show the job Completed").to_contain_text(
         "Completed for", timeout=RUN_TIMEOUT_MS
     )
+    assert_not_reloaded(page, "Completed")
     expect(view.get_by_test_id("disposition")).to_contain_text("Success for")
     messages = view.get_by_test_id("messages")
     expect(messages, "the engine messages are missing").to_contain_text(
@@ -157,7 +222,8 @@ def test_job_view_follows_the_job_and_the_asset_starts_the_downstream_dag(
         f"the downloaded output is not job {job.id}'s {output.name}: got {downloaded[:200]!r}, expected {reference.read_bytes()[:200]!r}"
     )
     print(
-        f"screenshots: {not_alteryx}, {queued}, {jobs_page}, {running}, {completed}; download matched {len(downloaded)} bytes"
+        f"screenshots: {not_alteryx}, {queued}, {jobs_page}, {jobs_page_reader}, {running}, {completed}; "
+        f"download matched {len(downloaded)} bytes"
     )
 
     # Another job's output through this task's route: refused, whatever the id.
@@ -170,9 +236,11 @@ def test_job_view_follows_the_job_and_the_asset_starts_the_downstream_dag(
         f"another job's output was served: {stolen.status_code} {stolen.content[:200]!r}"
     )
 
-    # Sessions: none is refused (401), the user without DAG access is refused (403), the admin is served.
+    # Sessions: none is refused (401); a user who may read no DAG, or some DAGs but not this one, is refused
+    # (403); the admin is served.
     outsider = {"Authorization": f"Bearer {token(airflow_ui, OUTSIDER, airflow_ui.outsider_password)}"}
-    for route in routes(run_id, output.id):
+    reader = {"Authorization": f"Bearer {token(airflow_ui, READER, airflow_ui.reader_password)}"}
+    for route in [*routes(run_id, output.id), "/alteryx/jobs"]:
         url = airflow_ui.url + route
         anonymous = requests.get(url, timeout=30)
         assert anonymous.status_code == 401, f"{route} without a session answered {anonymous.status_code}"
@@ -184,6 +252,10 @@ def test_job_view_follows_the_job_and_the_asset_starts_the_downstream_dag(
             f"{route} for {USER} answered {served.status_code}: {served.text[:300]}"
         )
         assert airflow_ui.emulator.api_secret not in served.text, f"{route} shows the Server's secret"
+    for route in routes(run_id, output.id):
+        refused = requests.get(airflow_ui.url + route, headers=reader, timeout=30)
+        assert refused.status_code == 403, f"{route} for {READER} answered {refused.status_code}"
+        assert job_id not in refused.text
 
     # The workflow's asset event landed with the job's id and disposition, and started the downstream DAG.
     deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
