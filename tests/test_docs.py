@@ -4,6 +4,7 @@ the docs land on a heading. (The docs site's own references are checked by ``mak
 from __future__ import annotations
 
 import re
+import tomllib
 from itertools import pairwise
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -14,19 +15,35 @@ from airflow_provider_alteryx.operators import lineage
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = ("README.md", "CONTRIBUTING.md")
-# Markdown links and images: [text](target).
-LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
-# Where the project's own files are published: links to it name files of this repository.
-OWN_URL = "https://github.com/airflow-provider-alteryx/airflow-provider-alteryx/blob/main/"
+# Markdown links and images, [text](target), and link definitions, [name]: target.
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)|^\[[^\]]+\]:\s*(\S+)", flags=re.MULTILINE)
+# Where the project's own files are published (its Source, on the main branch): links there name files of this
+# repository.
+OWN_URL = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Source"] + "/blob/main/"
+# Markdown's fenced code blocks, whose lines are no headings.
+FENCED = re.compile(r"^```.*?^```", flags=re.MULTILINE | re.DOTALL)
 README_MAX_LINES = 150
 
 
-def relative_links(page: str) -> list[str]:
-    return [target for target in LINK.findall((REPO / page).read_text()) if not urlsplit(target).scheme]
+def links(page: str) -> list[str]:
+    return [inline or defined for inline, defined in LINK.findall((REPO / page).read_text())]
 
 
-def rst_anchors(path: Path) -> set[str]:
-    """The anchors a reStructuredText page gets on GitHub and in Sphinx: one per section title."""
+def repository_target(page: str, link: str) -> str | None:
+    """The repository path (and #anchor) a link of ``page`` names, relative or at OWN_URL; None for one elsewhere."""
+    if link.startswith(OWN_URL):
+        return unquote(link.removeprefix(OWN_URL))
+    if urlsplit(link).scheme:
+        return None
+    return page + link if link.startswith("#") else unquote(link)
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors a page gets on GitHub (and, for reStructuredText, in Sphinx): one per section title."""
+    if path.suffix == ".md":
+        lines = FENCED.sub("", path.read_text()).splitlines()
+        titles = [line.lstrip("#").strip() for line in lines if re.match(r"#{1,6} ", line)]
+        return {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-") for title in titles}
     lines = path.read_text().splitlines()
     titles = [
         title
@@ -36,12 +53,24 @@ def rst_anchors(path: Path) -> set[str]:
     return {re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") for title in titles}
 
 
+def test_the_readme_links_absolutely() -> None:
+    # The README is also the project's page on PyPI, where a relative link leads nowhere.
+    relative = [link for link in links("README.md") if not urlsplit(link).scheme]
+    assert not relative, f"README.md links relatively to {relative}: link to {OWN_URL}<path> instead"
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_relative_link_resolves(page: str) -> None:
-    links = relative_links(page)
-    assert links, f"{page} links to nothing in the repository"
-    missing = [target for target in links if not (REPO / unquote(target.partition("#")[0])).exists()]
+def test_every_link_into_the_repository_resolves(page: str) -> None:
+    targets = [target for link in links(page) if (target := repository_target(page, link)) is not None]
+    assert targets, f"{page} links to nothing in the repository"
+    missing = [target for target in targets if not (REPO / target.partition("#")[0]).exists()]
     assert not missing, f"{page} links to files that do not exist: {missing}"
+    unanchored = [
+        f"{path}#{anchor}"
+        for path, _, anchor in (target.partition("#") for target in targets)
+        if anchor and anchor not in anchors(REPO / path)
+    ]
+    assert not unanchored, f"{page} links to headings that do not exist: {unanchored}"
 
 
 def test_readme_is_short() -> None:
@@ -62,4 +91,4 @@ def test_the_lineage_facet_schema_url_lands_on_a_heading_of_the_docs() -> None:
     schema = lineage._SCHEMA_URL
     assert schema.startswith(OWN_URL), schema
     path, _, anchor = schema.removeprefix(OWN_URL).partition("#")
-    assert anchor in rst_anchors(REPO / path), f"{path} has no heading for #{anchor}"
+    assert anchor in anchors(REPO / path), f"{path} has no heading for #{anchor}"
