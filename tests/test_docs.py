@@ -1,5 +1,6 @@
-"""What the README and CONTRIBUTING.md point at exists, the README's DAG is a DAG, and links from the code into
-the docs land on a heading. (The docs site's own references are checked by ``make docs``.)"""
+"""What the README and CONTRIBUTING.md point at and the code they cite exist, the README's DAG is a DAG, and
+links from the code into the docs land on a heading. (The docs site's own references are checked by
+``make docs``.)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from airflow_provider_alteryx.operators import lineage
+from docs import cites
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = ("README.md", "CONTRIBUTING.md")
@@ -20,8 +22,9 @@ LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)|^\[[^\]]+\]:\s*(\S+)", flags=re.MU
 # Where the project's own files are published (its Source, on the main branch): links there name files of this
 # repository.
 OWN_URL = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Source"] + "/blob/main/"
-# Markdown's fenced code blocks, whose lines are no headings.
+# Markdown code: fenced blocks (commands and a DAG, not citations) and spans, `code` or ``code``.
 FENCED = re.compile(r"^```.*?^```", flags=re.MULTILINE | re.DOTALL)
+CODE_SPAN = re.compile(r"(`+)(.+?)\1", flags=re.DOTALL)
 README_MAX_LINES = 150
 
 
@@ -71,6 +74,13 @@ def test_every_link_into_the_repository_resolves(page: str) -> None:
         if anchor and anchor not in anchors(REPO / path)
     ]
     assert not unanchored, f"{page} links to headings that do not exist: {unanchored}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_code_a_page_names_exists(page: str) -> None:
+    spans = CODE_SPAN.findall(FENCED.sub("", (REPO / page).read_text()))
+    stale = [problem for _, span in spans for problem in cites.stale(span)]
+    assert not stale, f"{page} cites code that does not exist: {stale}"
 
 
 def test_readme_is_short() -> None:
