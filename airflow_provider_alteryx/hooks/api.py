@@ -41,9 +41,9 @@ from airflow_provider_alteryx.hooks.creation import (
     CLAIM_POLL_SECONDS,
     CLAIM_WAIT_SECONDS,
     NO_CLAIMS,
-    TURN_POLL_SECONDS,
     Claims,
     attribute,
+    turn_poll_seconds,
 )
 from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule, deleted
@@ -361,7 +361,7 @@ class AlteryxApi:
         """Until at most ``ahead`` creations of the workflow are before this one: about one Server round trip per
         creation ahead, and never longer than what is left of the operation's budget."""
         started = self.clock.monotonic()
-        while turn.position() > ahead:
+        while (position := turn.position()) > ahead:
             if self.clock.monotonic() >= self.budget.deadline:
                 raise AlteryxCoordinationError(
                     f"No turn to create a job of workflow {workflow_id} came within the retry budget: after "
@@ -370,7 +370,7 @@ class AlteryxApi:
                     "creations of one workflow at once (max_active_tis_per_dagrun, or a pool), or give the task a "
                     "larger hook_params retry_budget."
                 )
-            yield Sleep(TURN_POLL_SECONDS)
+            yield Sleep(turn_poll_seconds(position - ahead))
 
     def _job_ids(self, workflow_id: str) -> Operation[set[str]]:
         return {job.id for job in (yield from self.list_workflow_jobs(workflow_id))}

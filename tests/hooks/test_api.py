@@ -11,7 +11,12 @@ import pytest
 
 from airflow_provider_alteryx.exceptions import AlteryxAmbiguousJobError, AlteryxCoordinationError
 from airflow_provider_alteryx.hooks.coordination import LEASE_SECONDS
-from airflow_provider_alteryx.hooks.creation import CLAIM_WAIT_SECONDS, TURN_POLL_SECONDS
+from airflow_provider_alteryx.hooks.creation import (
+    CLAIM_WAIT_SECONDS,
+    TURN_POLL_MAX_SECONDS,
+    TURN_POLL_SECONDS,
+    turn_poll_seconds,
+)
 from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from tests.hooks.stepping import (
@@ -104,6 +109,23 @@ class TestTurns:
         assert (
             kind(third.send(None)) == "list"
         )  # one ahead now: its snapshot goes out while the second is sent
+
+    def test_a_creation_further_back_looks_at_its_place_less_often(self) -> None:
+        clock = FakeClock()
+        creations = fresh_creations(clock)
+        queue = [creation(clock, creations=creations) for _ in range(30)]
+        for waiting in queue[:2]:
+            assert kind(next(waiting)) == "list"
+        # The third waits for one creation, the fifth for three (it may list jobs with one ahead), the last
+        # for 28, which is past the longest pause.
+        assert next(queue[2]) == Sleep(turn_poll_seconds(1)) == Sleep(TURN_POLL_SECONDS)
+        assert [next(waiting) for waiting in queue[3:5]] == [
+            Sleep(2 * TURN_POLL_SECONDS),
+            Sleep(3 * TURN_POLL_SECONDS),
+        ]
+        for waiting in queue[5:-1]:
+            next(waiting)
+        assert next(queue[-1]) == Sleep(TURN_POLL_MAX_SECONDS)
 
     def test_an_abandoned_creation_passes_the_turn_on(self) -> None:
         clock = FakeClock()
