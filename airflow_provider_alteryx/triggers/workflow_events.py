@@ -5,8 +5,10 @@ once per job that a Server schedule (or a Gallery user, or anything else) ran fo
 successful run of :class:`~airflow_provider_alteryx.operators.alteryx.AlteryxRunWorkflowOperator`, whose
 asset events name the same URI (``alteryx://<Server host>/workflows/<id>``)::
 
-    sales = Asset(workflow_uri("https://gallery.example.com", "5f0c3a1b2c3d4e5f6a7b8c9d"), watchers=[AssetWatcher(
+    sales = workflow_asset("https://gallery.example.com", "5f0c3a1b2c3d4e5f6a7b8c9d", watchers=[AssetWatcher(
         name="sales_jobs", trigger=AlteryxWorkflowJobsTrigger(workflow_id="5f0c3a1b2c3d4e5f6a7b8c9d", since="2026-11-01T00:00:00Z"))])
+
+(:func:`~airflow_provider_alteryx.assets.alteryx.workflow_asset` names the asset as the operator does.)
 
 This module needs Airflow 3 (``BaseEventTrigger``); importing it on Airflow 2 raises ``ImportError``.
 """

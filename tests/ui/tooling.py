@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-# The same requirement as pyproject.toml's test extra, for a .venv created before it was added there.
+# The same requirement as pyproject.toml's dev group, for a .venv created before it was added there.
 PLAYWRIGHT_REQUIREMENT = "playwright>=1.45"
 INSTALL_TIMEOUT = 600
 # The browser test drives the Airflow 3 UI (its routes and test ids); the Airflow 2 run of the suite skips it.
@@ -73,6 +73,6 @@ def ensure_playwright() -> None:
             "--disable-pip-version-check",
             PLAYWRIGHT_REQUIREMENT,
         ],
-        f"install it by hand: `{sys.executable} -m pip install '{PLAYWRIGHT_REQUIREMENT}'` (or `pip install -e '.[test]'`)",
+        f"install it by hand: `{sys.executable} -m pip install '{PLAYWRIGHT_REQUIREMENT}'` (or `make install`)",
     )
     importlib.invalidate_caches()
