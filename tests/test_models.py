@@ -84,17 +84,41 @@ def test_workflows_carry_owner_and_version_from_either_shape() -> None:
     assert v3 == legacy == AlteryxWorkflow(id=WORKFLOW, name="Sales", owner="u1", version="4")
 
 
+# Ids a Server (or a proxy) could answer that would be a path, a query, or another resource once in a URL or on disk.
+HOSTILE_IDS = [
+    "../../etc",
+    "a/../b",
+    "1?x=2",
+    "%2e%2e%2f" + "0" * 15,
+    f"{JOB}/../{JOB}",
+    JOB[:-1] + "\x00",
+    JOB + "\n/jobs",
+    "\uff10" * 24,  # full-width zeros: digits to str.isdigit, not to a Server
+    "C:\\" + JOB[3:],
+    "",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_IDS)
 @pytest.mark.parametrize(
-    ("data", "field"),
+    ("model", "place", "field"),
     [
-        ({"id": "../../etc", "status": "Queued"}, "a job's id"),
-        ({"id": JOB, "appId": "a/../b", "status": "Queued"}, "a job's appId"),
-        ({"id": JOB, "status": "Queued", "outputs": [{"id": "1?x=2", "formats": ["Csv"]}]}, "an output's id"),
+        (AlteryxJob, lambda i: {"id": i or " ", "status": "Queued"}, "a job's id"),
+        (AlteryxJob, lambda i: {"id": JOB, "appId": i, "status": "Queued"}, "a job's appId"),
+        (
+            AlteryxJob,
+            lambda i: {"id": JOB, "status": "Queued", "outputs": [{"id": i or " ", "formats": ["Csv"]}]},
+            "an output's id",
+        ),
+        (AlteryxWorkflow, lambda i: {"id": i or " ", "name": "Sales"}, "a workflow's id"),
     ],
+    ids=["job", "job's workflow", "output", "workflow"],
 )
-def test_ids_from_an_answer_are_checked_before_they_can_reach_a_path_or_url(data: Any, field: str) -> None:
+def test_ids_from_an_answer_are_checked_before_they_can_reach_a_path_or_url(
+    hostile: str, model: Any, place: Any, field: str
+) -> None:
     with pytest.raises(ValueError, match=f"{field} is .* which is not an Alteryx Server id"):
-        AlteryxJob.from_api(data)
+        model.from_api(place(hostile))
 
 
 def test_texts_only_shown_are_made_safe_to_show_and_survive_xcom_unchanged() -> None:
