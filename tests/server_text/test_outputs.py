@@ -121,6 +121,10 @@ def test_every_output_lands_in_the_jobs_folder_under_its_safe_name(
     assert written == expected
     listed = [path if storage == "local path" else f"{storage}{path}" for path in expected]
     assert result.xcom("output_files") == listed
+    # The job XCom keeps the names as the Server wrote them (data, for matching), and shown texts made safe.
+    job_xcom: Any = result.xcom("job")
+    assert [output["name"] for output in job_xcom["outputs"]] == [conf[f"o{n}"] for n in range(1, 7)]
+    assert all(message["text"].isprintable() for message in job_xcom["messages"])
     assert (
         "\x1b" not in result.log and "\u202e" not in result.log
     )  # the engine message quoting o1 is shown escaped
