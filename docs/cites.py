@@ -3,7 +3,8 @@
 Cross-references (``:class:``, ``:doc:``...) are resolved by Sphinx itself; this reads what they do not: a
 repository path (``tests/hooks/test_downloads.py``, or ``plugins/job_view.js`` inside the package), a test id
 (``tests/test_docs.py::test_readme_is_short``) and a dotted name (``airflow_provider_alteryx.hooks.api``,
-``python -m bench.creation``). ``tests/test_docs.py`` checks the README and CONTRIBUTING.md with it.
+``python -m bench.creation``). ``docs/conf.py`` checks every page of the site with it (the changelog aside),
+``tests/test_docs.py`` the README and CONTRIBUTING.md.
 """
 
 from __future__ import annotations

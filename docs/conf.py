@@ -4,8 +4,9 @@ The build runs nitpicky with warnings as errors, so a page that cites a class, f
 longer exists fails it. Checks of this file's own hold the pages to the code: every error class of
 :mod:`airflow_provider_alteryx.exceptions` has its troubleshooting entry, every connection field of
 :mod:`airflow_provider_alteryx.hooks.form` (and the ``pool_size`` extra) its row on the connection page,
-and every emulator flag the emulator page names exists. The ``emulator-help`` directive shows the
-emulator's own ``--help``, so the list of every flag is never copied.
+every emulator flag the emulator page names exists, and the code any page cites as plain code text (a
+repository path, a test id, a dotted name of the package) exists (``docs/cites.py``). The ``emulator-help``
+directive shows the emulator's own ``--help``, so the list of every flag is never copied.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import inspect
 import io
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -29,6 +32,10 @@ import airflow_provider_alteryx
 from airflow_provider_alteryx import exceptions
 from airflow_provider_alteryx.emulator import server
 from airflow_provider_alteryx.hooks.form import CONNECTION_FIELDS
+
+# docs/cites.py, by the name tests/test_docs.py uses (sphinx-build puts no folder of ours on sys.path).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from docs import cites
 
 project = "airflow-provider-alteryx"
 author = "The airflow-provider-alteryx maintainers"
@@ -61,6 +68,8 @@ DOCS = Path(__file__).parent
 TROUBLESHOOTING = "troubleshooting"
 CONNECTION = "connection"
 EMULATOR = "emulator"
+# The changelog tells of files and names as they were: what it cites may be gone.
+CHANGELOG = "changelog"
 # The width the emulator's --help is wrapped to on its page.
 HELP_COLUMNS = "100"
 # Connection extras the hook reads besides the form's fields (tuning, set in the JSON or URI forms).
@@ -116,7 +125,19 @@ def check_pages(app: Sphinx, env: BuildEnvironment) -> None:
         _log.warning("%s.rst names emulator flag %s, which the emulator no longer has", EMULATOR, flag)
 
 
+def check_code_cites(app: Sphinx, doctree: nodes.document) -> None:
+    """Warn for plain code text that cites a file, a test or a name that does not exist (a cross-reference's
+    text is left to Sphinx, which resolves the reference itself)."""
+    if app.env.docname == CHANGELOG:
+        return
+    for literal in doctree.findall(nodes.literal):
+        if not isinstance(literal.parent, addnodes.pending_xref):
+            for problem in cites.stale(literal.astext()):
+                _log.warning("%s: cite what exists now", problem, location=literal)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("emulator-help", EmulatorHelp)
     app.connect("env-check-consistency", check_pages)
+    app.connect("doctree-read", check_code_cites)
     return {"parallel_read_safe": True}
