@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 from airflow_provider_alteryx.validation import server_id
 
@@ -57,10 +57,15 @@ def workflow_asset(server: str, workflow_id: str, *, watchers: Sequence[Any] = (
 
 
 def output_uri(location: str) -> str:
-    """The asset URI of an output the operator saved: the object-storage URL, or ``file://`` and the absolute path."""
+    """The asset URI of an output the operator saved: the object-storage URL, or ``file://`` and the absolute path.
+
+    The path is percent-encoded: an output's name may hold any character a file name can (``Umsätze.csv``,
+    ``#``, ``?``), and Airflow refuses a URI that is not ASCII, while ``#`` and ``?`` would end its path.
+    """
     if "://" in location:
-        return location
-    return f"file://{os.path.abspath(location)}"
+        parts = urlsplit(location)
+        return parts._replace(path=quote(parts.path)).geturl()
+    return f"file://{quote(os.path.abspath(location))}"
 
 
 def sanitize_uri(uri: SplitResult) -> SplitResult:

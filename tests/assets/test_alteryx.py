@@ -135,12 +135,6 @@ def test_hostile_output_names_reach_asset_uris_only_as_the_files_the_task_saved(
 
 
 @pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="the operator adds asset events on Airflow 3")
-@pytest.mark.xfail(
-    strict=True,
-    reason="output_uri() puts a saved file's path into its URI unencoded; Airflow refuses a URI that is not ASCII "
-    "('URI must be ascii') when the task reports success, adds none of the run's asset events and sets the task "
-    "instance failed",
-)
 def test_non_ascii_output_names_reach_asset_uris_percent_encoded(
     connected_emulator: RunningEmulator, run_dag: RunDag, tmp_path: Path
 ) -> None:
