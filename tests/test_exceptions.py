@@ -56,14 +56,15 @@ def long_named(
 
 
 @pytest.mark.parametrize(
-    ("name", "error", "cause", "fix"),
+    ("name", "error", "cause", "fix", "cut"),
     [
-        # No such name: the error lists the 20 names there are (200,000 characters of them).
+        # No such name: the error lists the 20 names there are (200,000 characters of them), each cut short.
         (
             "Missing",
             AlteryxNotFoundError,
             "No workflow named 'Missing' is visible to this API key on ",
-            "z'.",
+            " more characters].",
+            False,  # the names are cut, so the text fits whole
         ),
         # Five have it: the error lists them and says what to pass instead.
         (
@@ -71,15 +72,16 @@ def long_named(
             AlteryxInputError,
             "5 workflows are named 'Sales\\n\\x1b[31mzzz",
             "Pass the one you mean as workflow_id instead.",
+            True,  # the five listed in full would not fit: the middle goes
         ),
     ],
 )
 def test_an_error_quoting_many_long_server_texts_is_bounded_and_keeps_its_cause_and_fix(
-    long_named: None, name: str, error: type[AlteryxError], cause: str, fix: str
+    long_named: None, name: str, error: type[AlteryxError], cause: str, fix: str, cut: bool
 ) -> None:
     with pytest.raises(error) as raised:
         AlteryxServerHook().find_workflow(name)
     text = str(raised.value)
     assert len(text) <= ERROR_LIMIT and text.isprintable()
     assert text.startswith(cause) and text.endswith(fix)
-    assert " more characters] " in text  # where the middle went, and how much of it
+    assert (" more characters] " in text) is cut  # where the middle went, and how much of it

@@ -52,6 +52,7 @@ from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
 from airflow_provider_alteryx.utils.clock import Clock
 from airflow_provider_alteryx.utils.log import Log
+from airflow_provider_alteryx.utils.server_text import WORD_LIMIT, quoted
 from airflow_provider_alteryx.validation import server_id
 
 T = TypeVar("T")
@@ -244,7 +245,7 @@ class AlteryxApi:
             raise AlteryxInputError(
                 f"{len(matches)} workflows are named {name!r}: {listed}. Pass the one you mean as workflow_id instead."
             )
-        known = ", ".join(sorted(repr(w.name) for w in workflows)[:20]) or "none"
+        known = ", ".join(sorted(quoted(w.name, WORD_LIMIT) for w in workflows)[:20]) or "none"
         raise AlteryxNotFoundError(
             f"No workflow named {name!r} is visible to this API key on {self.config.base_url}; visible: {known}.",
             status=404,
