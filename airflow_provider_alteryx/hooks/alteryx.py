@@ -17,6 +17,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_alteryx.constants import DEFAULT_CONN_ID
 from airflow_provider_alteryx.exceptions import AlteryxError
+from airflow_provider_alteryx.hooks import params
 from airflow_provider_alteryx.hooks.api import AlteryxApi
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.coordination import Creations
@@ -24,8 +25,7 @@ from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.downloads import whole_file
 from airflow_provider_alteryx.hooks.form import ConnectionForm
 from airflow_provider_alteryx.hooks.jobs import JobRequest, Questions
-from airflow_provider_alteryx.hooks.params import TEST_CONNECTION_POLICY, HookSettings, connection_test_config
-from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, RetryPolicy
+from airflow_provider_alteryx.hooks.params import DEFAULT_ATTEMPTS, HookSettings, RetryPolicy
 from airflow_provider_alteryx.hooks.steps import Operation
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow, JobMessage
@@ -288,8 +288,8 @@ class AlteryxServerHook(ConnectionForm, BaseHook):
         :return: ``(True, what was found)`` or ``(False, the cause and its fix)``; never raises.
         """
         try:
-            config = connection_test_config(self.config)
-            workflows = self._run(lambda api: api.list_workflows(), TEST_CONNECTION_POLICY, config)
+            config = params.connection_test_config(self.config)
+            workflows = self._run(lambda api: api.list_workflows(), params.TEST_CONNECTION_POLICY, config)
         except Exception as error:  # the UI shows the text: never a traceback, never a secret
             return False, scrub(
                 str(error) if isinstance(error, AlteryxError) else f"{type(error).__name__}: {error}"

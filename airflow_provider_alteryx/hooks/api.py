@@ -46,8 +46,9 @@ from airflow_provider_alteryx.hooks.creation import (
     turn_poll_seconds,
 )
 from airflow_provider_alteryx.hooks.jobs import JobRequest
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule, deleted
-from airflow_provider_alteryx.hooks.retry import Budget, Retry, RetryPolicy, sent, should_retry, with_retries
+from airflow_provider_alteryx.hooks.retry import Budget, Retry, sent, should_retry, with_retries
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.models import AlteryxJob, AlteryxWorkflow
 from airflow_provider_alteryx.utils.clock import Clock

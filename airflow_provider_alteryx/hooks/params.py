@@ -2,21 +2,64 @@
 
 Operators, sensors and triggers take them as ``hook_params`` and check them with
 :func:`check_hook_params` when constructed, so a wrong one fails when the DAG is parsed, without
-building a hook (or importing anything that talks to the Server).
+building a hook (or importing anything that talks to the Server): this module imports nothing of the
+hook's machinery, which is why the retry policy it builds lives here and its use in
+:mod:`~airflow_provider_alteryx.hooks.retry`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_alteryx.exceptions import AlteryxInputError
-from airflow_provider_alteryx.hooks.config import ServerConfig, pool_size_of
-from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, RetryPolicy
-from airflow_provider_alteryx.validation import seconds
+from airflow_provider_alteryx.validation import describe, seconds
+
+if TYPE_CHECKING:
+    from airflow_provider_alteryx.hooks.config import ServerConfig
+
+
+# Tries per step: at a sustained 20 % failure rate, 10 fail a step with probability 0.2**10 (about 1 in 10 million).
+DEFAULT_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures (connection errors, timeouts, 408, 429, 500, 502, 503, 504) are retried.
+
+    The tries make a flaky Server's faults all but invisible (:data:`DEFAULT_ATTEMPTS`); the budget keeps a
+    Server that stays down from holding a task for longer than it says.
+
+    :param attempts: tries per step of an operation, the first included; None for as many as the budget
+        allows (a wait given a budget of its own: then the budget alone says how long an outage it rides out).
+    :param delay: base of the exponential backoff with full jitter, in seconds.
+    :param max_delay: longest single wait, in seconds (a ``Retry-After`` asking for more is capped to it).
+    :param budget: seconds from an operation's start (a wait's: from the Server's last answer) after which
+        no further try starts.
+    """
+
+    attempts: int | None = DEFAULT_ATTEMPTS
+    delay: float = 0.5
+    max_delay: float = 30.0
+    budget: float = 300.0
+
+    @classmethod
+    def build(cls, *, attempts: Any, delay: Any, budget: Any) -> RetryPolicy:
+        """A policy from user-given values (a hook's ``retry_limit``, ``retry_delay``, ``retry_budget``).
+
+        :raises AlteryxInputError: a value that cannot work, named as the hook's parameter.
+        """
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            raise AlteryxInputError(
+                f"retry_limit is {describe(attempts)}; use a whole number of tries >= 1 (the first try included)."
+            )
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay < math.inf:
+            raise AlteryxInputError(f"retry_delay is {describe(delay)}; use a finite number of seconds >= 0.")
+        return cls(attempts=attempts, delay=float(delay), budget=seconds(budget, "retry_budget"))
 
 
 @dataclass(frozen=True)
@@ -52,6 +95,8 @@ class HookSettings:
         if request_timeout is not None:
             overrides["timeout"] = seconds(request_timeout, "request_timeout")
         if pool_size is not None:
+            from airflow_provider_alteryx.hooks.config import pool_size_of  # what DAG parsing needs, no more
+
             overrides["pool_size"] = pool_size_of(pool_size, "pool_size")
         policy = RetryPolicy.build(attempts=retry_limit, delay=retry_delay, budget=retry_budget)
         # A wait given a budget of its own rides out outages up to it, its tries limited by that time alone.

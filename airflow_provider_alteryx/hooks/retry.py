@@ -16,55 +16,17 @@ step that the sync or async driver performs.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from airflow_provider_alteryx.constants import ApiFamily, CallKind, Received
-from airflow_provider_alteryx.exceptions import AlteryxError, AlteryxInputError
+from airflow_provider_alteryx.exceptions import AlteryxError
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from airflow_provider_alteryx.utils.log import Log
-from airflow_provider_alteryx.validation import describe, seconds
 
 T = TypeVar("T")
-# Tries per step: at a sustained 20 % failure rate, 10 fail a step with probability 0.2**10 (about 1 in 10 million).
-DEFAULT_ATTEMPTS = 10
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How transient failures (connection errors, timeouts, 408, 429, 500, 502, 503, 504) are retried.
-
-    The tries make a flaky Server's faults all but invisible (:data:`DEFAULT_ATTEMPTS`); the budget keeps a
-    Server that stays down from holding a task for longer than it says.
-
-    :param attempts: tries per step of an operation, the first included; None for as many as the budget
-        allows (a wait given a budget of its own: then the budget alone says how long an outage it rides out).
-    :param delay: base of the exponential backoff with full jitter, in seconds.
-    :param max_delay: longest single wait, in seconds (a ``Retry-After`` asking for more is capped to it).
-    :param budget: seconds from an operation's start (a wait's: from the Server's last answer) after which
-        no further try starts.
-    """
-
-    attempts: int | None = DEFAULT_ATTEMPTS
-    delay: float = 0.5
-    max_delay: float = 30.0
-    budget: float = 300.0
-
-    @classmethod
-    def build(cls, *, attempts: Any, delay: Any, budget: Any) -> RetryPolicy:
-        """A policy from user-given values (a hook's ``retry_limit``, ``retry_delay``, ``retry_budget``).
-
-        :raises AlteryxInputError: a value that cannot work, named as the hook's parameter.
-        """
-        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-            raise AlteryxInputError(
-                f"retry_limit is {describe(attempts)}; use a whole number of tries >= 1 (the first try included)."
-            )
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay < math.inf:
-            raise AlteryxInputError(f"retry_delay is {describe(delay)}; use a finite number of seconds >= 0.")
-        return cls(attempts=attempts, delay=float(delay), budget=seconds(budget, "retry_budget"))
 
 
 def surely_not_received(error: AlteryxError) -> bool:

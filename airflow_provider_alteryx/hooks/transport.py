@@ -50,8 +50,8 @@ from airflow_provider_alteryx.hooks.auth import Token, TokenCache, oauth1_header
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.coordination import Creations, LocalStore
 from airflow_provider_alteryx.hooks.failures import connection_failure
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep, drive
 from airflow_provider_alteryx.hooks.watcher import JobWatcher, WaitReads
 from airflow_provider_alteryx.models import AlteryxJob

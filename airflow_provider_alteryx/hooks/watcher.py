@@ -29,8 +29,8 @@ from typing import Protocol
 
 from airflow_provider_alteryx.exceptions import AlteryxError
 from airflow_provider_alteryx.hooks.api import RECENT_JOBS
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.polling import JobProgress, PollSchedule
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.utils.clock import Clock
 from airflow_provider_alteryx.utils.log import Log

@@ -15,7 +15,7 @@ from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.coordination import Creations, LocalStore
 from airflow_provider_alteryx.hooks.creation import NO_CLAIMS, Claims
 from airflow_provider_alteryx.hooks.jobs import JobRequest
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep, drive
 from airflow_provider_alteryx.models import AlteryxJob
 

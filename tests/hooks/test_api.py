@@ -17,7 +17,7 @@ from airflow_provider_alteryx.hooks.creation import (
     TURN_POLL_SECONDS,
     turn_poll_seconds,
 )
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Operation, Sleep
 from tests.hooks.stepping import (
     JOB,

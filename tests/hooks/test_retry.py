@@ -18,7 +18,8 @@ from airflow_provider_alteryx.exceptions import (
     AlteryxConnectionError,
     AlteryxError,
 )
-from airflow_provider_alteryx.hooks.retry import DEFAULT_ATTEMPTS, Budget, RetryPolicy, should_retry
+from airflow_provider_alteryx.hooks.params import DEFAULT_ATTEMPTS, RetryPolicy
+from airflow_provider_alteryx.hooks.retry import Budget, should_retry
 from airflow_provider_alteryx.hooks.steps import ApiCall
 from tests.hooks.stepping import JOB, FakeClock, Script, Stepper, api, creation, job, server_error
 

@@ -37,7 +37,7 @@ from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.auth import FAILURE_HOLD_SECONDS
 from airflow_provider_alteryx.hooks.config import ServerConfig
 from airflow_provider_alteryx.hooks.jobs import JobRequest
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.transport import TRANSPORT, Transport
 from airflow_provider_alteryx.operators.alteryx import AlteryxRunWorkflowOperator
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor

@@ -16,7 +16,7 @@ from airflow_provider_alteryx.hooks import watcher
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.api import AlteryxApi
 from airflow_provider_alteryx.hooks.config import ServerConfig
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import Operation
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.hooks.watcher import (

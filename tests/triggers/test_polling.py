@@ -17,8 +17,8 @@ from airflow_provider_alteryx.exceptions import AlteryxJobTimeoutError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.api import AlteryxApi, Capabilities
 from airflow_provider_alteryx.hooks.config import ServerConfig
+from airflow_provider_alteryx.hooks.params import RetryPolicy
 from airflow_provider_alteryx.hooks.polling import PROGRESS_EVERY_SECONDS, JobProgress, PollSchedule, spread
-from airflow_provider_alteryx.hooks.retry import RetryPolicy
 from airflow_provider_alteryx.hooks.steps import ApiCall, Sleep
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
