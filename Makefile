@@ -121,6 +121,7 @@ bench: install
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/outage.py
 	$(BIN)/python bench/import_cost.py
+	$(BIN)/python bench/plugin_load.py
 	$(BIN)/python -m bench.creation
 
 clean:
