@@ -120,8 +120,8 @@ bench: install
 	$(BIN)/python bench/trigger_fanout.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/outage.py
-	$(BIN)/python bench/import_cost.py
-	$(BIN)/python bench/plugin_load.py
+	$(BIN)/python -m bench.import_cost
+	$(BIN)/python -m bench.plugin_load
 	$(BIN)/python -m bench.creation
 
 clean:
