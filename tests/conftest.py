@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import gc
 import json
@@ -10,11 +11,11 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 # Airflow reads its home and DAG folder when first imported: a throwaway home, and the test DAGs.
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="alteryx-tests-airflow-")
@@ -38,6 +39,7 @@ from airflow_provider_alteryx.emulator.catalogue import Workflow  # noqa: E402
 # The provider's emulator fixture (alteryx_emulator) is opt-in, as for users' own DAG tests.
 pytest_plugins = ["airflow_provider_alteryx.emulator.pytest_plugin"]
 
+T = TypeVar("T")
 TEST_CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 QUICK, REGIONAL, WARNS, SLOW, MEDIUM, NAMED_OUTPUTS = (f"0000000000000000000000a{i}" for i in range(1, 7))
 WORKFLOW_NAMES = {"Quick", "Regional", "Warns", "Slow", "Medium", "Named outputs"}
@@ -182,6 +184,28 @@ def connected_emulator(start_emulator: StartEmulator, use_connection: UseConnect
     running = start_emulator(time_scale=0.5, seed=5)
     use_connection(running)
     return running
+
+
+def on_a_loop(work: Callable[[], Awaitable[T]]) -> T:
+    """``work()`` on an event loop of its own, as a triggerer runs it; the loop's pools close before it ends."""
+    from airflow_provider_alteryx.hooks.transport import TRANSPORT
+
+    async def body() -> T:
+        try:
+            return await work()
+        finally:
+            await TRANSPORT.aclose()
+
+    return asyncio.run(body())
+
+
+def trigger_events(trigger: Any) -> list[dict[str, Any]]:
+    """Every event a trigger's ``run()`` yields, on an event loop of its own."""
+
+    async def collect() -> list[dict[str, Any]]:
+        return [event.payload async for event in trigger.run()]
+
+    return on_a_loop(collect)
 
 
 @pytest.fixture(scope="session")

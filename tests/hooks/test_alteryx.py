@@ -41,21 +41,12 @@ from tests.conftest import (
     WORKFLOW_NAMES,
     StartEmulator,
     UseConnection,
+    on_a_loop,
 )
 
 
 def fast_hook() -> AlteryxServerHook:
     return AlteryxServerHook(retry_limit=5, retry_delay=0.01)
-
-
-def run_async(coroutine_factory: Callable[[], Any]) -> Any:
-    async def body() -> Any:
-        try:
-            return await coroutine_factory()
-        finally:
-            await TRANSPORT.aclose()
-
-    return asyncio.run(body())
 
 
 @pytest.mark.parametrize(("version", "auth_type"), VERSION_AUTH)
@@ -85,7 +76,7 @@ def test_every_operation_on_every_server_version(
     assert Path(saved).read_text() == "region,total\nEMEA,42\n"
     assert [p.name for p in (tmp_path / "out").iterdir()] == [output.name]  # no partial file left behind
 
-    assert run_async(lambda: AlteryxServerHook().aget_job(job.id)).disposition == "Success"
+    assert on_a_loop(lambda: AlteryxServerHook().aget_job(job.id)).disposition == "Success"
 
     running = hook.run_workflow(SLOW)
     if version == "2025.1":
@@ -133,7 +124,7 @@ def test_async_wait_and_cancel(emulator: RunningEmulator, use_connection: UseCon
         finished = await async_hook.await_job(quick.id, poll_interval=0.05, deadline=None)
         return finished, await async_hook.acancel_job(slow.id)
 
-    finished, cancelled = run_async(scenario)
+    finished, cancelled = on_a_loop(scenario)
     assert (finished.disposition, finished.succeeded(), finished.succeeded(fail_on_warning=True)) == (
         "Warning",
         True,
@@ -193,7 +184,7 @@ class TestTokens:
         async def many() -> list[AlteryxJob]:
             return await asyncio.gather(*(AlteryxServerHook().aget_job(job.id) for _ in range(100)))
 
-        jobs = run_async(many)
+        jobs = on_a_loop(many)
         assert {j.id for j in jobs} == {job.id}
         assert emulator.info()["tokensIssued"] - before == 1
 
@@ -261,7 +252,7 @@ class TestRetries:
         use_connection(emulator)
         job = fast_hook().run_workflow(QUICK)
         emulator.set_faults(error_rate=0.4, drop_rate=0.2)
-        jobs = run_async(
+        jobs = on_a_loop(
             lambda: asyncio.gather(
                 *(AlteryxServerHook(retry_limit=10, retry_delay=0.01).aget_job(job.id) for _ in range(20))
             )

@@ -11,11 +11,10 @@ counts the 503s at the Server.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,10 +23,9 @@ import pytest
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.exceptions import AlteryxApiError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
-from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
 from airflow_provider_alteryx.sensors.alteryx import AlteryxJobSensor
-from tests.conftest import MEDIUM, StartEmulator
+from tests.conftest import MEDIUM, StartEmulator, on_a_loop
 
 LIMIT = 10
 DELAY = 0.2
@@ -73,16 +71,6 @@ def blip(emulator: RunningEmulator, after: float, lasting: float) -> Iterator[No
         for timer in timers:
             timer.cancel()
             timer.join()
-
-
-def on_a_loop(work: Callable[[], Any]) -> Any:
-    async def body() -> Any:
-        try:
-            return await work()
-        finally:
-            await TRANSPORT.aclose()
-
-    return asyncio.run(body())
 
 
 def wait(path: str, hook: AlteryxServerHook, job_id: str) -> AlteryxJob | bool:

@@ -9,12 +9,10 @@ which then reads 404, ends cancelled and says the Server deleted it from its que
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
@@ -22,9 +20,8 @@ from airflow_provider_alteryx.emulator import RunningEmulator, Variants
 from airflow_provider_alteryx.emulator.variants import CancelAnswer
 from airflow_provider_alteryx.exceptions import AlteryxNotFoundError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
-from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.models import AlteryxJob
-from tests.conftest import QUICK, SLOW, StartEmulator, UseConnection
+from tests.conftest import QUICK, SLOW, StartEmulator, UseConnection, on_a_loop
 
 POLL = 0.1
 DELETED = "deleted from the Server's queue"
@@ -33,16 +30,6 @@ GONE = "is gone from the Server (it was Queued when last read)"
 
 def hook() -> AlteryxServerHook:
     return AlteryxServerHook(retry_limit=3, retry_delay=0.01)
-
-
-def on_a_loop(work: Callable[[], Any]) -> Any:
-    async def body() -> Any:
-        try:
-            return await work()
-        finally:
-            await TRANSPORT.aclose()
-
-    return asyncio.run(body())
 
 
 @pytest.fixture(params=[False, True], ids=["queued-kept", "queued-deleted"])

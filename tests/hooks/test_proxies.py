@@ -10,7 +10,6 @@ line or repr.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import socket
@@ -24,7 +23,7 @@ from airflow_provider_alteryx.exceptions import AlteryxApiError, AlteryxConnecti
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
-from tests.conftest import QUICK, StartEmulator
+from tests.conftest import QUICK, StartEmulator, trigger_events
 from tests.hooks.http_proxy import HttpProxy, http_proxy
 
 # Shorter than what scrub() redacts by value: it must stay out of every text by construction.
@@ -51,16 +50,10 @@ def hook() -> AlteryxServerHook:
     return AlteryxServerHook(retry_limit=2, retry_delay=0.01)
 
 
-def trigger_events(job_id: str) -> list[dict[str, Any]]:
-    trigger = AlteryxJobTrigger(job_id=job_id, poll_interval=POLL, hook_params={"retry_limit": 2})
-
-    async def collect() -> list[dict[str, Any]]:
-        try:
-            return [event.payload async for event in trigger.run()]
-        finally:
-            await TRANSPORT.aclose()
-
-    return asyncio.run(collect())
+def job_events(job_id: str) -> list[dict[str, Any]]:
+    return trigger_events(
+        AlteryxJobTrigger(job_id=job_id, poll_interval=POLL, hook_params={"retry_limit": 2})
+    )
 
 
 @pytest.fixture
@@ -94,7 +87,7 @@ def both_paths(proxy: HttpProxy) -> tuple[int, int]:
         assert proxy.forwarded("POST", f"/workflows/{QUICK}/jobs") == 2
         assert proxy.forwarded("GET", f"/jobs/{job.id}") >= 1
     TRANSPORT.tokens.clear()  # the triggerer is another process: it fetches its own token
-    (event,) = trigger_events(deferred.id)
+    (event,) = job_events(deferred.id)
     assert event["status"] == "success", event
     on_triggerer = proxy.forwarded() - on_worker
     if on_triggerer:
@@ -154,7 +147,7 @@ def test_a_proxy_that_cannot_be_reached_is_named_without_its_password(
     expected = f"The proxy http://{down} could not be reached"
     with pytest.raises(AlteryxConnectionError, match=expected) as caught:
         hook().get_job("f" * 24)
-    (event,) = trigger_events("f" * 24)
+    (event,) = job_events("f" * 24)
     assert event["status"] == "error" and expected in event["message"], event
     texts = f"{caught.value!r} {caught.value} {json.dumps(event)} {hook()!r} {hook().config!r}"
     assert PASSWORD not in texts + logged()
@@ -168,6 +161,6 @@ def test_a_proxy_asking_for_credentials_it_was_not_given_is_named(
     with pytest.raises(AlteryxApiError, match="answered 407 .* asks for credentials") as caught:
         hook().get_job("f" * 24)
     assert caught.value.status == 407
-    (event,) = trigger_events("f" * 24)
+    (event,) = job_events("f" * 24)
     assert event["status"] == "error" and "asks for credentials" in event["message"], event
     assert emulator.info()["requestsServed"] == 0

@@ -14,17 +14,7 @@ from airflow_provider_alteryx.emulator import RunningEmulator, Variants
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.transport import TRANSPORT
 from airflow_provider_alteryx.triggers.alteryx import AlteryxJobTrigger
-from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator, UseConnection
-
-
-def events(trigger: AlteryxJobTrigger) -> list[dict[str, Any]]:
-    async def collect() -> list[dict[str, Any]]:
-        try:
-            return [event.payload async for event in trigger.run()]
-        finally:
-            await TRANSPORT.aclose()
-
-    return asyncio.run(collect())
+from tests.conftest import QUICK, REGIONAL, SLOW, WARNS, StartEmulator, UseConnection, trigger_events
 
 
 def test_serialize_round_trip_keeps_primitive_kwargs_without_secrets() -> None:
@@ -69,7 +59,7 @@ def test_serialized_kwargs_survive_airflow_serde() -> None:
 
 def test_one_success_event_with_the_job_summary(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(REGIONAL, {"region": "EMEA"})
-    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
+    (event,) = trigger_events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
     assert (
         event["status"] == "success"
         and event["job"]["id"] == job.id
@@ -83,30 +73,34 @@ def test_warning_is_judged_by_fail_on_warning(
     connected_emulator: RunningEmulator, fail_on_warning: bool, status: str
 ) -> None:
     job = AlteryxServerHook().run_workflow(WARNS)
-    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, fail_on_warning=fail_on_warning))
+    (event,) = trigger_events(
+        AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, fail_on_warning=fail_on_warning)
+    )
     assert event["status"] == status
 
 
 def test_failed_and_cancelled_jobs(connected_emulator: RunningEmulator) -> None:
     hook = AlteryxServerHook()
     failed = hook.run_workflow(REGIONAL, {"region": "Atlantis"})
-    (event,) = events(AlteryxJobTrigger(job_id=failed.id, poll_interval=0.05))
+    (event,) = trigger_events(AlteryxJobTrigger(job_id=failed.id, poll_interval=0.05))
     assert event["status"] == "failed" and "No sales table for Atlantis" in event["message"]
     cancelled = hook.cancel_job(hook.run_workflow(SLOW).id)
-    (event,) = events(AlteryxJobTrigger(job_id=cancelled.id, poll_interval=0.05))
+    (event,) = trigger_events(AlteryxJobTrigger(job_id=cancelled.id, poll_interval=0.05))
     assert event["status"] == "cancelled" and "was cancelled" in event["message"]
 
 
 def test_deadline_yields_timeout_and_cancels_the_job(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
-    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.5))
+    (event,) = trigger_events(
+        AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.5)
+    )
     assert event["status"] == "timeout" and event["job"]["disposition"] == "Cancelled"
     assert connected_emulator.jobs()[0]["status"] == "Cancelled"
 
 
 def test_deadline_without_cancel_leaves_the_job_running(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(SLOW)
-    (event,) = events(
+    (event,) = trigger_events(
         AlteryxJobTrigger(
             job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.3, cancel_on_timeout=False
         )
@@ -145,7 +139,9 @@ def test_a_queued_job_deleted_by_the_cancel_on_timeout_is_reported_cancelled(
     deleting_emulator: RunningEmulator,
 ) -> None:
     job = AlteryxServerHook().run_workflow(QUICK, worker_tag="gpu")  # queued for ever
-    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.5))
+    (event,) = trigger_events(
+        AlteryxJobTrigger(job_id=job.id, poll_interval=0.05, deadline=time.time() + 0.5)
+    )
     assert (event["status"], event["job"]["status"], event["job"]["disposition"]) == (
         "timeout",
         "Cancelled",
@@ -169,12 +165,12 @@ def test_on_kill_of_a_queued_job_the_server_deletes_logs_it_cancelled(
 def test_transient_faults_do_not_end_the_wait(connected_emulator: RunningEmulator) -> None:
     job = AlteryxServerHook().run_workflow(REGIONAL, {"region": "EMEA"})
     connected_emulator.set_faults(error_rate=0.4, drop_rate=0.2, throttle_rate=0.1, retry_after=0.05)
-    (event,) = events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
+    (event,) = trigger_events(AlteryxJobTrigger(job_id=job.id, poll_interval=0.05))
     assert event["status"] == "success"
 
 
 def test_a_permanent_error_yields_error(connected_emulator: RunningEmulator) -> None:
-    (event,) = events(AlteryxJobTrigger(job_id="f" * 24, poll_interval=0.05))
+    (event,) = trigger_events(AlteryxJobTrigger(job_id="f" * 24, poll_interval=0.05))
     assert event["status"] == "error" and "answered 404" in event["message"]
 
 
