@@ -4,11 +4,9 @@ report without secrets or ids."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.utils import formatdate, parsedate_to_datetime
@@ -27,6 +25,7 @@ from airflow_provider_alteryx.emulator.variants import PackageTypeForm
 from airflow_provider_alteryx.utils.scrub import scrub
 from tests.conftest import QUICK, SLOW, VERSION_AUTH, StartEmulator
 from tests.hooks.http_proxy import http_proxy
+from tests.loopback import serving
 
 # What the doctor must tell of each version: the API jobs go through, whether cancel exists, and the role of a
 # Curator's and an Artisan's key (only some versions have a call that tells).
@@ -122,20 +121,8 @@ def rewriting_proxy(target: str, rewrite: Rewrite) -> Iterator[str]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", forward)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    asyncio.run_coroutine_threadsafe(runner.setup(), loop).result(10)
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    asyncio.run_coroutine_threadsafe(site.start(), loop).result(10)
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    with serving(app, "rewriting-proxy") as url:
+        yield url
 
 
 def renaming(path_pattern: str, old: str, new: str) -> Rewrite:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from enum import StrEnum
 from typing import Any
 
 from aiohttp import web
+
+from tests.loopback import serving
 
 FAKE_API_KEY = "fake-key"
 WORKFLOW_ID = "0123456789abcdef01234567"
@@ -239,23 +240,7 @@ class FakeServer:
 def run_fake_server(api_secret: str, *, fallback: Handler | None = None) -> Iterator[FakeServer]:
     """Serve a :class:`FakeServer` on 127.0.0.1 (a free port) on its own thread for the ``with`` block."""
     fake = FakeServer(api_secret=api_secret, fallback=fallback)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="alteryx-fake-server", daemon=True)
-    thread.start()
-
-    async def start() -> web.AppRunner:
-        # A short shutdown timeout: a trickling answer must not delay the test's end.
-        runner = web.AppRunner(fake.app(), access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        return runner
-
-    runner = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    # A short shutdown timeout: a trickling answer must not delay the test's end.
+    with serving(fake.app(), "alteryx-fake-server", shutdown_timeout=0.5) as url:
+        fake.url = url
         yield fake
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        loop.close()

@@ -8,7 +8,6 @@ everything to the emulator, except requests matching a :class:`Rule`, and counts
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from typing import Literal
 
 import aiohttp
 from aiohttp import web
+
+from tests.loopback import serving
 
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 
@@ -121,24 +122,7 @@ def _app(proxy: FaultProxy, target: str) -> web.Application:
 @contextmanager
 def fault_proxy(target: str) -> Iterator[FaultProxy]:
     """A proxy to ``target`` on a free loopback port, on its own thread, stopped on exit."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="fault-proxy", daemon=True)
-    thread.start()
     proxy = FaultProxy(url="")
-
-    async def start() -> web.AppRunner:
-        runner = web.AppRunner(_app(proxy, target), access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        proxy.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        return runner
-
-    runner = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
-    try:
+    with serving(_app(proxy, target), "fault-proxy") as url:
+        proxy.url = url
         yield proxy
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()

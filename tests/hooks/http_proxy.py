@@ -9,9 +9,7 @@ passes for one that went through here. With ``credentials`` it asks for them as 
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +17,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
+
+from tests.loopback import serving
 
 # Headers that concern one connection, or the proxy itself: never forwarded.
 HOP_HEADERS = {
@@ -122,23 +122,7 @@ def _app(proxy: HttpProxy) -> web.Application:
 @contextmanager
 def http_proxy(credentials: tuple[str, str] | None = None) -> Iterator[HttpProxy]:
     """A proxy on a free loopback port, on its own thread, stopped on exit."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="http-proxy", daemon=True)
-    thread.start()
     proxy = HttpProxy(address="", credentials=credentials)
-
-    async def start() -> web.AppRunner:
-        runner = web.AppRunner(_app(proxy), access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        proxy.address = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        return runner
-
-    runner = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
-    try:
+    with serving(_app(proxy), "http-proxy") as address:
+        proxy.address = address
         yield proxy
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
