@@ -236,9 +236,17 @@ def _proxy(value: Any, bad: Problem) -> str | None:
 
 
 def shown_proxy(url: str) -> str:
-    """A proxy's URL as it may be shown: without its user and password (a proxy's credentials are secrets)."""
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    """A proxy's URL as it may be shown: without its user and password (a proxy's credentials are secrets).
+
+    Everything before the last ``@`` goes, whatever the URL's shape: a wrong one (no scheme, a ``/`` or ``#``
+    in the password) is shown in an error too, and must not carry the password there.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    if "@" not in rest:
+        return url
+    return f"{scheme}{separator}***@{rest.rpartition('@')[2]}"
 
 
 def pool_size_of(value: Any, name: str) -> int:

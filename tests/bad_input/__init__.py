@@ -79,6 +79,8 @@ extra-timeout-negative             | sync/trig/test      | InputError 'extra tim
 extra-timeout-abc                  | sync/trig/test      | InputError 'extra timeout'/'extra verify', 0 requests
 extra-verify-missing-file          | sync/trig/test      | InputError 'extra timeout'/'extra verify', 0 requests
 extra-proxy-socks                  | sync/trig/test      | InputError 'extra proxy', shown without its password, 0 requests
+extra-proxy-without-a-scheme       | sync/trig/test      | InputError 'extra proxy', shown without its password, 0 requests
+extra-proxy-password-with-a-slash  | sync/trig/test      | InputError 'extra proxy', shown without its password, 0 requests
 extra-proxy-with-a-path            | sync/trig/test      | InputError 'extra proxy', 0 requests
 extra-proxy-without-a-host         | sync/trig/test      | InputError 'extra proxy', 0 requests
 extra-proxy-not-a-url              | sync/trig/test      | InputError 'extra proxy', 0 requests
