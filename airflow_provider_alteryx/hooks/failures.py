@@ -6,6 +6,7 @@ types tell); the rest is read from the chain of causes, which ``requests`` and `
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -17,6 +18,11 @@ from airflow_provider_alteryx.hooks.steps import ApiCall
 
 # getaddrinfo's answers for a name that does not exist (as opposed to a resolver that failed for now).
 _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+PROXY_AUTHENTICATION_REQUIRED = 407
+# The user and password of a URL, as a library quotes one in its error text.
+_CREDENTIALS = re.compile(r"//[^@\s'\"]*@")
+# How urllib3 reports a proxy that answered CONNECT with an error status.
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})")
 
 
 def connection_failure(
@@ -33,12 +39,21 @@ def connection_failure(
     tls = next((c for c in causes if isinstance(c, (ssl.SSLError, ssl.CertificateError))), None)
     dns = next((c for c in causes if isinstance(c, socket.gaierror)), None)
     refused = any(isinstance(c, ConnectionRefusedError) for c in causes)
-    if proxy is not None:
+    refusal = _proxy_refusal(causes) if proxy is not None else None
+    if proxy is not None and refusal == PROXY_AUTHENTICATION_REQUIRED:
         hint = (
-            f"The proxy {shown_proxy(proxy)} could not be reached or would not connect to the Server: check the "
-            "connection extra proxy, or HTTPS_PROXY, HTTP_PROXY and NO_PROXY."
+            f"The proxy {shown_proxy(proxy)} asks for credentials (407) to connect to the Server: put them in its "
+            "URL (http://user:password@proxy.example.com:3128), in the connection extra proxy or in HTTPS_PROXY."
         )
-        received, retryable = Received.NO, True
+        received, retryable = Received.NO, False
+    elif proxy is not None:
+        refused_by = f" (it answered {refusal})" if refusal is not None else ""
+        hint = (
+            f"The proxy {shown_proxy(proxy)} could not be reached or would not connect to the Server{refused_by}: "
+            "check the connection extra proxy, or HTTPS_PROXY, HTTP_PROXY and NO_PROXY."
+        )
+        # A proxy that refuses the Server's address (4xx) will refuse it again; one that is down may come back.
+        received, retryable = Received.NO, refusal is None or refusal >= 500
     elif tls is not None:
         hint = "TLS failed: check the Server's certificate, or set the connection extra verify to the CA bundle (PEM) that signed it."
         received, retryable = Received.NO, False
@@ -58,13 +73,27 @@ def connection_failure(
         received, retryable = Received.MAYBE, True
     if config.scheme_assumed and (tls is not None or refused):
         hint += f" https was assumed because the host has no scheme; if the Server is served over plain http, write http:// in the host ({config.base_url})."
-    reason = " ".join(str(error).split())[:200] or "no answer"
+    # A library's text may quote a proxy URL with its user and password (aiohttp's proxy errors do).
+    reason = _CREDENTIALS.sub("//***@", " ".join(str(error).split()))[:200] or "no answer"
     return AlteryxConnectionError(
         f"Could not get an answer from Alteryx Server for {call.method} {call.url} ({call.family}): {type(error).__name__}: {reason}. {hint}".rstrip(),
         received=received,
         retryable=retryable,
         family=call.family,
     )
+
+
+def _proxy_refusal(causes: list[BaseException]) -> int | None:
+    """The status a proxy answered the tunnel to the Server with (aiohttp keeps it on its error, urllib3 in its
+    text), or None when the proxy gave none (it could not be reached)."""
+    for cause in causes:
+        status = getattr(cause, "status", None)
+        if isinstance(status, int) and type(cause).__name__ == "ClientHttpProxyError":
+            return status
+        found = _TUNNEL_REFUSED.search(str(cause))
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

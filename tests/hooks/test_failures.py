@@ -58,3 +58,38 @@ def test_failures_are_classified(
     error = connection_failure(CALL, ASSUMED, wrapped(cause), connecting=connecting)
     assert (error.received, error.retryable) == (received, retryable)
     assert hint in str(error)
+
+
+PROXY = "http://proxyuser:pw-secret@proxy.example.com:3128"
+
+
+def aiohttp_proxy_refusal(status: int) -> Exception:
+    """What aiohttp raises when the proxy answers CONNECT with ``status``: its text quotes the proxy's URL."""
+    import aiohttp
+    from yarl import URL
+
+    return aiohttp.ClientHttpProxyError(
+        aiohttp.RequestInfo(URL(PROXY), "CONNECT", {}, URL(PROXY)),  # type: ignore[arg-type]
+        (),
+        status=status,
+        message="refused",
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable", "hint"),
+    [
+        (aiohttp_proxy_refusal(407), False, "asks for credentials (407)"),
+        (wrapped(OSError("Tunnel connection failed: 407 Proxy Authentication Required")), False, "(407)"),
+        (aiohttp_proxy_refusal(403), False, "(it answered 403)"),
+        (aiohttp_proxy_refusal(502), True, "(it answered 502)"),
+        (wrapped(ConnectionRefusedError(111, "refused")), True, "could not be reached"),
+    ],
+)
+def test_a_proxy_that_refuses_the_tunnel_says_why_and_never_shows_its_password(
+    error: Exception, retryable: bool, hint: str
+) -> None:
+    failure = connection_failure(CALL, ASSUMED, error, connecting=True, proxy=PROXY)
+    assert (failure.received, failure.retryable) == (Received.NO, retryable)
+    assert hint in str(failure) and "proxy.example.com:3128" in str(failure)
+    assert "pw-secret" not in str(failure) and "proxyuser" not in str(failure)
