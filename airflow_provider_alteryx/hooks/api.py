@@ -541,14 +541,26 @@ class AlteryxApi:
             raise AlteryxUnsupportedError(
                 f"Cannot cancel job {job_id}: the legacy API (OAuth 1.0a) has no cancel endpoint. Cancel it in the Gallery's Jobs page."
             )
+        delete = self._webapi_call(ApiFamily.V3, "DELETE", f"/jobs/{job_id}", kind=CallKind.REPEATABLE)
+        tries = 0
+
+        def one_try() -> Operation[Any]:
+            nonlocal tries
+            tries += 1
+            return (yield from sent(delete))
+
         try:
-            yield from self.request(
-                self._webapi_call(ApiFamily.V3, "DELETE", f"/jobs/{job_id}", kind=CallKind.REPEATABLE)
-            )
+            yield from with_retries(delete, one_try, self.budget, self.log)
         except AlteryxApiError as error:
             if error.status not in (400, 404, 405):
                 raise
-            job = yield from self.get_job(job_id)  # raises if the job itself is unknown
+            try:
+                job = yield from self.get_job(job_id)  # raises if the job itself is unknown
+            except AlteryxNotFoundError:
+                if error.status == 404 and tries > 1:
+                    # An earlier try whose answer was lost may have deleted the queued job this one finds gone.
+                    return self._deleted_by_cancel(job_id)
+                raise
             if job.is_terminal:
                 return job
             if error.status == 400:
@@ -560,12 +572,15 @@ class AlteryxApi:
         try:
             return (yield from self.get_job(job_id))
         except AlteryxNotFoundError:
-            self.log.info(
-                "Alteryx job %s was deleted from the Server's queue by this cancel (a queued job is deleted when "
-                "cancelled): it counts as cancelled",
-                job_id,
-            )
-            return deleted(AlteryxJob(id=job_id))
+            return self._deleted_by_cancel(job_id)
+
+    def _deleted_by_cancel(self, job_id: str) -> AlteryxJob:
+        self.log.info(
+            "Alteryx job %s was deleted from the Server's queue by this cancel (a queued job is deleted when "
+            "cancelled): it counts as cancelled",
+            job_id,
+        )
+        return deleted(AlteryxJob(id=job_id))
 
     def download_job_output(
         self, job_id: str, output_id: str, output_format: str, sink: IO[bytes]

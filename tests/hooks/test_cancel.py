@@ -9,6 +9,7 @@ which then reads 404, ends cancelled and says the Server deleted it from its que
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -22,6 +23,7 @@ from airflow_provider_alteryx.exceptions import AlteryxNotFoundError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.models import AlteryxJob
 from tests.conftest import QUICK, SLOW, StartEmulator, UseConnection, on_a_loop
+from tests.hooks.fault_proxy import Rule, fault_proxy
 
 POLL = 0.1
 DELETED = "deleted from the Server's queue"
@@ -121,3 +123,19 @@ def test_a_wait_on_a_job_the_server_never_knew_is_not_found(connected_emulator: 
         hook().wait_for_job("f" * 24, poll_interval=POLL)
     with pytest.raises(AlteryxNotFoundError):
         on_a_loop(lambda: hook().await_job("f" * 24, poll_interval=POLL, deadline=None))
+
+
+def test_a_cancel_whose_answer_was_lost_after_it_deleted_the_queued_job_counts_as_cancelled(
+    start_emulator: StartEmulator, monkeypatch: pytest.MonkeyPatch, logged: Callable[[], str]
+) -> None:
+    """The first DELETE deletes the queued job and its answer is lost; the retry then finds no job (404)."""
+    emulator = start_emulator(worker_tags=("eu",), variants=Variants(cancel_queued_deletes=True))
+    with fault_proxy(emulator.url) as proxy:
+        connection = {**json.loads(emulator.connection()), "host": proxy.url}
+        monkeypatch.setenv("AIRFLOW_CONN_ALTERYX_DEFAULT", json.dumps(connection))
+        job = queued_job()
+        proxy.rules.append(Rule("DELETE", f"/jobs/{job.id}", "after", "drop"))
+        cancelled = hook().cancel_job(job.id)
+    assert (cancelled.status, cancelled.disposition) == ("Cancelled", "Cancelled")
+    assert proxy.count("DELETE", f"/jobs/{job.id}") == 2
+    assert DELETED in logged()
