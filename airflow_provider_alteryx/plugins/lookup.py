@@ -27,7 +27,12 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
 from airflow_provider_alteryx.constants import DEFAULT_CONN_ID, JobStatus, XComKey
-from airflow_provider_alteryx.exceptions import AlteryxApiError, AlteryxError, AlteryxUnsupportedError
+from airflow_provider_alteryx.exceptions import (
+    AlteryxApiError,
+    AlteryxConnectionError,
+    AlteryxError,
+    AlteryxUnsupportedError,
+)
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.transport import TRANSPORT, Transport
 from airflow_provider_alteryx.models import AlteryxJob
@@ -46,6 +51,11 @@ RECENT = timedelta(days=1)
 RECENT_JOBS = 200
 # The name under which the transport keeps what the views remember.
 MEMORY = "alteryx plugin views"
+# A view answers within seconds whatever the Server does: each read gets two tries within 5 s, 5 s per request
+# (a task's default would hold a page for minutes), and a connection whose Server could not be reached is not
+# asked again for UNREACHABLE_SECONDS, so a page listing 200 jobs of a Server that is down fails fast.
+VIEW_TRIES, VIEW_BUDGET_SECONDS, VIEW_REQUEST_SECONDS = 2, 5.0, 5.0
+UNREACHABLE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -149,16 +159,26 @@ class ServerCache:
         return datetime.fromtimestamp(self._memory().clock.time(), UTC)
 
     def hook(self, conn_id: str) -> AlteryxServerHook:
-        """A hook on the connection as it is now (it reads the connection when first used)."""
-        return AlteryxServerHook(conn_id)
+        """A hook on the connection as it is now (it reads the connection when first used), with a view's short
+        retries."""
+        return AlteryxServerHook(
+            conn_id,
+            retry_limit=VIEW_TRIES,
+            retry_budget=VIEW_BUDGET_SECONDS,
+            request_timeout=VIEW_REQUEST_SECONDS,
+        )
 
     def _fresh(self, key: tuple[str, ...], ask: Callable[[], Any]) -> Any:
         """``ask()``'s answer (or the AlteryxError it raised), asked again once older than FRESH_SECONDS; a
         finished job's answer is kept until forgotten, since it no longer changes."""
         memory = self._memory()
         now = memory.clock.monotonic()
+        unreachable = ("unreachable", key[1])  # every question names its connection second
         with memory.lock:
             kept = memory.answers.get(key)
+            down = memory.answers.get(unreachable)
+        if down is not None and now <= down[0]:
+            raise down[1]
         if kept is None or now > kept[0]:
             try:
                 answer: Any = ask()
@@ -166,6 +186,9 @@ class ServerCache:
                 answer = error
             settled = isinstance(answer, AlteryxJob) and answer.is_terminal
             kept = (math.inf if settled else now + FRESH_SECONDS, answer)
+            if isinstance(answer, AlteryxConnectionError):
+                with memory.lock:
+                    memory.answers[unreachable] = (now + UNREACHABLE_SECONDS, answer)
             with memory.lock:
                 memory.answers[key] = kept
                 memory.answers.move_to_end(key)

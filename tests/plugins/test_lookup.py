@@ -5,6 +5,7 @@ Against the emulator over real HTTP; time is a fake clock given to a transport o
 
 from __future__ import annotations
 
+import socket
 import time
 from datetime import timedelta
 
@@ -17,12 +18,14 @@ if not HAS_EXTERNAL_VIEWS:
 
 from airflow_provider_alteryx.emulator import RunningEmulator
 from airflow_provider_alteryx.emulator.config import Role
+from airflow_provider_alteryx.exceptions import AlteryxConnectionError
 from airflow_provider_alteryx.hooks.alteryx import AlteryxServerHook
 from airflow_provider_alteryx.hooks.jobs import JobRequest
 from airflow_provider_alteryx.hooks.transport import Transport
 from airflow_provider_alteryx.plugins.lookup import (
     FRESH_SECONDS,
     RECENT,
+    UNREACHABLE_SECONDS,
     Queue,
     ServerCache,
     unfinished_task_jobs,
@@ -159,3 +162,29 @@ def test_the_jobs_page_lists_a_job_left_running_after_its_task_ended(
         AlteryxServerHook().cancel_job(job_id)
         clock.now += FRESH_SECONDS + 1
         assert unfinished_task_jobs(session, [dag_id], cache) == [], "a cancelled job was listed"
+
+
+def test_a_server_that_cannot_be_reached_is_not_asked_again_for_a_while(
+    cache: ServerCache,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """So a jobs page naming 200 jobs of a Server that is down answers at once, not after 200 failed reads."""
+    with socket.socket() as placeholder:
+        placeholder.bind(("127.0.0.1", 0))
+        port = placeholder.getsockname()[1]
+    connection = (
+        f'{{"conn_type": "alteryx", "host": "http://127.0.0.1:{port}", "login": "k", "password": "s"}}'
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_DOWN", connection)
+    for job_id in ("a" * 24, "b" * 24):
+        with pytest.raises(AlteryxConnectionError):
+            cache.job("down", job_id)
+    clock.now += UNREACHABLE_SECONDS + 1
+    with pytest.raises(AlteryxConnectionError):
+        cache.job("down", "c" * 24)
+    logged = caplog.text + "".join(capfd.readouterr())
+    asked = {job_id for job_id in ("a" * 24, "b" * 24, "c" * 24) if f"/jobs/{job_id} failed" in logged}
+    assert asked == {"a" * 24, "c" * 24}  # b's read came while the Server was known to be down
