@@ -383,3 +383,28 @@ def test_the_command_refuses_what_it_cannot_examine(
     assert "--cancel needs --run WORKFLOW_ID" in capsys.readouterr().err
     assert main(["doctor", "--conn-id", "alteryx_default"]) == doctor.EXIT_ERROR
     assert "alteryx_default" in capsys.readouterr().err  # the connection is not defined
+
+
+def test_the_clock_request_carries_no_credentials_not_even_netrcs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The HEAD that reads the Server's Date goes out bare: ~/.netrc credentials for the host stay home."""
+    from airflow_provider_alteryx.cli.server_probe import clock_skew
+    from airflow_provider_alteryx.hooks.config import ServerConfig
+
+    seen: list[str | None] = []
+
+    async def head(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(headers={"Date": formatdate(usegmt=True)})
+
+    app = web.Application()
+    app.router.add_route("HEAD", "/", head)
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login netrc-user password netrc-password\n")
+    (tmp_path / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    with serving(app, "date-server") as url:
+        skew, _ = clock_skew(ServerConfig(base_url=url, api_key="k", api_secret="s"))
+    assert skew is not None and abs(skew) < 5
+    assert seen == [None]

@@ -404,20 +404,19 @@ def clock_skew(config: ServerConfig) -> tuple[float | None, str]:
     import requests
 
     proxy = TRANSPORT.proxy(config)
-    proxies: dict[str, Any] = {
-        "http": proxy,
-        "https": proxy,
-    }  # None: requests reads no environment of its own
     sent = time.time()
     try:
-        with requests.head(
-            config.base_url + "/",
-            headers={"User-Agent": USER_AGENT},
-            timeout=config.timeout,
-            verify=config.verify,
-            allow_redirects=False,
-            proxies=proxies,
-        ) as response:
+        with requests.Session() as session:
+            # The transport's proxy, and nothing else of the environment: no ~/.netrc credentials either.
+            session.trust_env = False
+            response = session.head(
+                config.base_url + "/",
+                headers={"User-Agent": USER_AGENT},
+                timeout=config.timeout,
+                verify=config.verify,
+                allow_redirects=False,
+                proxies={"http": proxy, "https": proxy} if proxy else {},
+            )
             date = response.headers.get("Date")
     except requests.RequestException as error:
         return None, f"no answer to HEAD / ({type(error).__name__})"
