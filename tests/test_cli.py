@@ -480,6 +480,9 @@ def test_cron_expressions_airflow_would_run_otherwise_are_refused_with_the_reaso
         ("Once", None, {"priority": 3}, "its priority is 3, not a text"),
         ("Once", None, {"workflowId": 5}, "workflowId is 5 (int), which is not an Alteryx Server id"),
         ("Once", None, {"timeZone": "x" * 10_000}, "is neither an IANA time zone name nor a Windows zone ID"),
+        ("Once", None, {"enabled": "false"}, "its enabled is 'false', not true or false"),
+        ("Once", None, {"name": ["Nightly"]}, "its name is ['Nightly'], not a text"),
+        ("Once", None, {"comment": {"text": "x"}}, "its comment is {'text': 'x'}, not a text"),
         (
             "Once",
             None,

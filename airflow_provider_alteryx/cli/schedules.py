@@ -175,7 +175,7 @@ class ServerSchedule:
             raise UnsupportedSchedule(str(reason)) from None
         return cls(
             id=schedule_id,
-            name=str(data.get("name") or schedule_id),
+            name=_text(data.get("name"), "name") or schedule_id,
             workflow_id=workflow_id,
             frequency=frequency,
             start=start,
@@ -187,11 +187,20 @@ class ServerSchedule:
             questions=_questions(data.get("questions")),
             priority=priority,
             worker_tag=_text(data.get("workerTag"), "workerTag"),
-            enabled=data.get("enabled") is not False,
+            enabled=_flag(data.get("enabled"), "enabled", default=True),
             owner_id=_text(data.get("ownerId"), "ownerId"),
-            comment=str(data.get("comment") or ""),
+            comment=_text(data.get("comment"), "comment") or "",
             credential_id=_text(data.get("credentialId"), "credentialId"),
         )
+
+
+def _flag(value: Any, name: str, *, default: bool) -> bool:
+    """A true-or-false field: ``default`` where the answer has none."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise UnsupportedSchedule(f"its {name} is {_shown(value)}, not true or false")
+    return value
 
 
 def _text(value: Any, name: str) -> str | None:
@@ -263,14 +272,9 @@ def _iana(name: str) -> str:
         return name
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         pass
-    try:
-        # tzlocal ships CLDR's table of Windows zone IDs (it depends on nothing but tzdata).
-        from tzlocal.windows_tz import win_tz
-    except ImportError:
-        raise UnsupportedSchedule(
-            f"its time zone {quoted(name, WORD_LIMIT)} is not an IANA name, and Windows zone IDs are read through "
-            "the tzlocal package (CLDR's table of them), which is not installed: pip install tzlocal"
-        ) from None
+    # tzlocal ships CLDR's table of Windows zone IDs (it depends on nothing but tzdata).
+    from tzlocal.windows_tz import win_tz
+
     if name not in win_tz:
         raise UnsupportedSchedule(
             f"its time zone {quoted(name, WORD_LIMIT)} is neither an IANA time zone name nor a Windows zone ID "
