@@ -20,7 +20,6 @@ import json
 import sys
 import textwrap
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,10 +116,8 @@ def emulate(found: Examination, verdict: Verdict, plan: Plan) -> Examination | s
     config = EmulatorConfig(
         workflows=workflows, server_version=verdict.version, role=role, time_scale=EMULATOR_TIME_SCALE
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the emulator's own, not the Server's findings
-        with run_emulator(config) as emulator:
-            return _ask_emulator(emulator, found, plan, seed)
+    with run_emulator(config) as emulator:
+        return _ask_emulator(emulator, found, plan, seed)
 
 
 def _ask_emulator(emulator: RunningEmulator, found: Examination, plan: Plan, seed: str) -> Examination | str:
