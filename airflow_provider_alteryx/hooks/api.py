@@ -629,9 +629,8 @@ class AlteryxApi:
                 yield Sleep(pause)
             try:
                 job = yield from self.get_job(job_id)
-            except (
-                AlteryxNotFoundError
-            ) as missing:  # deleted (a queued job that was cancelled), or never there
+            # Deleted (a queued job that was cancelled), or never there.
+            except AlteryxNotFoundError as missing:
                 job = progress.gone(missing)
             self.budget.renew()  # the Server answered: an outage after this gets a whole budget again
             progress.saw(job)

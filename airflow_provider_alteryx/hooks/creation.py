@@ -26,8 +26,8 @@ from typing import Protocol
 CLAIM_WAIT_SECONDS = 10.0
 CLAIM_POLL_SECONDS = 1.0
 # How often a creation waiting for its turn looks again: the next in line every TURN_POLL_SECONDS (the turn
-# before usually takes one round trip), one further back that much more often per creation ahead of it, up to
-# TURN_POLL_MAX_SECONDS. So 50 waiters ask the store about 240 times a second, not 2,500 (a Redis shared with
+# before usually takes one round trip), one further back TURN_POLL_SECONDS longer apart per creation ahead of
+# it, up to TURN_POLL_MAX_SECONDS. So 50 waiters ask the store about 240 times a second, not 2,500 (a Redis shared with
 # Celery feels the difference), and none is late by more than a fraction of the turns still ahead of it.
 TURN_POLL_SECONDS = 0.02
 TURN_POLL_MAX_SECONDS = 0.5

@@ -222,9 +222,12 @@ class Transport:
         """The process's one ``name``, made by ``make`` with this transport's clock on first use and forgotten by
         :meth:`reset`: how a layer above the hooks keeps process-wide state without owning it."""
         with self._guard:
-            if name not in self._kept:
-                self._kept[name] = make(self.clock)
-            return self._kept[name]
+            kept = self._kept.get(name)
+        if kept is None:  # made outside the lock, which make() may need (two first callers make one each)
+            made = make(self.clock)
+            with self._guard:
+                kept = self._kept.setdefault(name, made)
+        return kept
 
     def proxy(self, config: ServerConfig) -> str | None:
         """The proxy requests to ``config``'s Server go through, one decision for both drivers: the connection extra
