@@ -45,7 +45,7 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
     "proxy": {
         "label": "Proxy",
         "description": "The http(s) proxy every request goes through, with its user and password if it needs them. "
-        "Empty: HTTPS_PROXY, HTTP_PROXY and NO_PROXY.",
+        "Empty: HTTPS_PROXY, HTTP_PROXY or ALL_PROXY, and NO_PROXY.",
         "schema": {"type": ["string", "null"], "default": None},
     },
     "coordination_conn_id": {
