@@ -371,6 +371,8 @@ def stack_env(
         # All components must sign and check task tokens with the same secret.
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
         "AIRFLOW_CONN_ALTERYX_DEFAULT": server.connection(),
+        # The stack DAGs name the workflows' assets by the Server's address (tests/stack/dags/stack_dags.py).
+        "ALTERYX_STACK_SERVER": server.url,
         "AIRFLOW_VAR_STACK_OUTPUT_DIR": f"file://{home / 'outputs'}",
         # The stack DAGs' own trigger module (tests/stack/dags) must import in the triggerers.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(STACK_DAGS), os.environ.get("PYTHONPATH")])),

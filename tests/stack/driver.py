@@ -33,7 +33,14 @@ FAULTS = {
 }
 # What AlteryxJobTrigger.on_kill logs when it keeps the job of a trigger that moved to another triggerer.
 MOVED = "this trigger moved to another triggerer"
-STACK_DAG_IDS = {"stack_mapped", "stack_kill", "stack_pooled", "stack_blocker", "stack_outputs"}
+STACK_DAG_IDS = {
+    "stack_assets",
+    "stack_mapped",
+    "stack_kill",
+    "stack_pooled",
+    "stack_blocker",
+    "stack_outputs",
+}
 TERMINAL = {"success", "failed", "upstream_failed", "skipped", "removed"}
 # How long a scenario may wait for something before the test fails (a hang guard, not a speed check).
 PATIENCE = 600.0
@@ -80,6 +87,8 @@ class Figures:
     pool_slots: int | None = None
     seconds: float = 0.0
     note: str = ""
+    # What the logs of each task that did not succeed say went wrong, so a failed scenario shows why.
+    failures: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
 
@@ -237,6 +246,27 @@ class Driver:
                         found.append(datetime.fromisoformat(json.loads(line)["timestamp"]))
         return sorted(found)
 
+    def failure(self, dag_id: str, run_id: str, map_index: int, state: str | None) -> str:
+        """Why one task instance did not succeed: the error lines of its log, else the log's last lines."""
+        folder = (
+            Path(self.stack.env["AIRFLOW_HOME"])
+            / "logs"
+            / f"dag_id={dag_id}"
+            / f"run_id={run_id}"
+            / "task_id=run"
+        )
+        lines = [
+            line
+            for log in sorted(
+                (folder / f"map_index={map_index}" if map_index >= 0 else folder).glob("*.log*")
+            )
+            for line in log.read_text(errors="replace").splitlines()
+        ]
+        errors = [line for line in lines if '"level":"error"' in line or '"level":"critical"' in line]
+        return f"map index {map_index} ended {state}: " + (
+            "\n".join((errors or lines)[-5:]) or "(no task log)"
+        )
+
     def jobs(self, run_id: str) -> list[dict[str, Any]]:
         """The emulator's jobs whose ``item`` answer belongs to ``run_id``."""
         return [
@@ -272,6 +302,11 @@ class Driver:
         figures.duplicates = sum(count - 1 for count in answers.values())
         figures.wrong_jobs = self.wrong_jobs(dag_id, run_id, jobs, tasks)
         figures.kept_on_move = len(self.logged("stack_mapped", run_id, MOVED))
+        figures.failures = [
+            self.failure(dag_id, run_id, index, state)
+            for index, (state, _) in tasks.items()
+            if state != "success"
+        ]
         figures.seconds = time.monotonic() - figures.started
         return figures
 
@@ -302,4 +337,4 @@ def assert_nothing_lost(figures: Figures) -> None:
         figures.cancelled,
         figures.duplicates,
         figures.wrong_jobs,
-    ) == (figures.tasks, figures.tasks, 0, 0, 0)
+    ) == (figures.tasks, figures.tasks, 0, 0, 0), "\n".join(figures.failures)
