@@ -21,11 +21,11 @@ from airflow_provider_alteryx import emulator as emulator_package
 from airflow_provider_alteryx.cli import doctor, main
 from airflow_provider_alteryx.cli.doctor import Diagnosis, Level, diagnose
 from airflow_provider_alteryx.emulator import MISSING_EXTRA, Role, RunningEmulator, Variants
+from airflow_provider_alteryx.emulator.server import serving
 from airflow_provider_alteryx.emulator.variants import PackageTypeForm
 from airflow_provider_alteryx.utils.scrub import scrub
 from tests.conftest import QUICK, SLOW, VERSION_AUTH, StartEmulator
 from tests.hooks.http_proxy import http_proxy
-from tests.loopback import serving
 
 # What the doctor must tell of each version: the API jobs go through, whether cancel exists, and the role of a
 # Curator's and an Artisan's key (only some versions have a call that tells).
@@ -121,7 +121,7 @@ def rewriting_proxy(target: str, rewrite: Rewrite) -> Iterator[str]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", forward)
-    with serving(app, "rewriting-proxy") as url:
+    with serving(lambda: app, "rewriting-proxy") as url:
         yield url
 
 
@@ -404,7 +404,7 @@ def test_the_clock_request_carries_no_credentials_not_even_netrcs(
     (tmp_path / ".netrc").chmod(0o600)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
-    with serving(app, "date-server") as url:
+    with serving(lambda: app, "date-server") as url:
         skew, _ = clock_skew(ServerConfig(base_url=url, api_key="k", api_secret="s"))
     assert skew is not None and abs(skew) < 5
     assert seen == [None]

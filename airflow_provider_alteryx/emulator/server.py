@@ -9,7 +9,7 @@ import signal
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -101,14 +101,53 @@ class RunningEmulator:
         return response.json()
 
 
-async def _start(config: EmulatorConfig, host: str, port: int) -> tuple[web.AppRunner, str]:
-    # Keep-alive connections can be left open by clients; a short shutdown timeout keeps stops prompt.
-    runner = web.AppRunner(Emulator(config).app(), access_log=None, shutdown_timeout=1.0)
+# Clients can leave keep-alive connections open: a short shutdown timeout keeps stops prompt.
+SHUTDOWN_TIMEOUT = 1.0
+
+
+async def _started(
+    app: web.Application, host: str, port: int, shutdown_timeout: float
+) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=2048)
     await site.start()
     bound = runner.addresses[0]
     return runner, f"http://{host}:{bound[1]}"
+
+
+@contextmanager
+def serving(
+    make_app: Callable[[], web.Application],
+    name: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+) -> Iterator[str]:
+    """The app ``make_app()`` makes, served on a thread and event loop of its own (both ``name``) for the ``with``
+    block: its URL. The emulator runs so, and so do the tests' own proxies and fake Servers.
+
+    :param make_app: called on the serving loop, so what the app makes belongs to that loop.
+    :param port: 0 picks a free port; read it from the URL.
+    :param shutdown_timeout: how long a request still in flight may delay the end (a trickling answer must
+        not hold up the caller).
+    """
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name=name, daemon=True)
+    thread.start()
+
+    async def start() -> tuple[web.AppRunner, str]:
+        return await _started(make_app(), host, port, shutdown_timeout)
+
+    runner, url = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=30)
+    try:
+        yield url
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
 
 
 @contextmanager
@@ -120,25 +159,16 @@ def run_emulator(
     :param config: the Server to emulate; the bundled demo catalogue on the latest version when None.
     :param port: 0 picks a free port; read it from the yielded ``url``.
     """
-    config = config or EmulatorConfig(workflows=load_catalogue())
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="alteryx-emulator", daemon=True)
-    thread.start()
-    runner, url = asyncio.run_coroutine_threadsafe(_start(config, host, port), loop).result(timeout=30)
-    try:
+    emulated = config or EmulatorConfig(workflows=load_catalogue())
+    with serving(lambda: Emulator(emulated).app(), "alteryx-emulator", host=host, port=port) as url:
         yield RunningEmulator(
             url=url,
-            api_key=config.api_key,
-            api_secret=config.api_secret,
-            server_version=config.server_version,
-            artisan_key=config.artisan_key,
-            artisan_secret=config.artisan_secret,
+            api_key=emulated.api_key,
+            api_secret=emulated.api_secret,
+            server_version=emulated.server_version,
+            artisan_key=emulated.artisan_key,
+            artisan_secret=emulated.artisan_secret,
         )
-    finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        loop.close()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -417,7 +447,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 
 async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
-    runner, url = await _start(config, host, port)
+    runner, url = await _started(Emulator(config).app(), host, port, SHUTDOWN_TIMEOUT)
     print(f"Alteryx Server emulator {config.server_version} listening on {url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.loopback import serving
+from airflow_provider_alteryx.emulator.server import serving
 
 FAKE_API_KEY = "fake-key"
 WORKFLOW_ID = "0123456789abcdef01234567"
@@ -241,6 +241,6 @@ def run_fake_server(api_secret: str, *, fallback: Handler | None = None) -> Iter
     """Serve a :class:`FakeServer` on 127.0.0.1 (a free port) on its own thread for the ``with`` block."""
     fake = FakeServer(api_secret=api_secret, fallback=fallback)
     # A short shutdown timeout: a trickling answer must not delay the test's end.
-    with serving(fake.app(), "alteryx-fake-server", shutdown_timeout=0.5) as url:
+    with serving(fake.app, "alteryx-fake-server", shutdown_timeout=0.5) as url:
         fake.url = url
         yield fake

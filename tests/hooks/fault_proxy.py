@@ -17,7 +17,7 @@ from typing import Literal
 import aiohttp
 from aiohttp import web
 
-from tests.loopback import serving
+from airflow_provider_alteryx.emulator.server import serving
 
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 
@@ -123,6 +123,6 @@ def _app(proxy: FaultProxy, target: str) -> web.Application:
 def fault_proxy(target: str) -> Iterator[FaultProxy]:
     """A proxy to ``target`` on a free loopback port, on its own thread, stopped on exit."""
     proxy = FaultProxy(url="")
-    with serving(_app(proxy, target), "fault-proxy") as url:
+    with serving(lambda: _app(proxy, target), "fault-proxy") as url:
         proxy.url = url
         yield proxy

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from tests.loopback import serving
+from airflow_provider_alteryx.emulator.server import serving
 
 # Headers that concern one connection, or the proxy itself: never forwarded.
 HOP_HEADERS = {
@@ -123,6 +123,6 @@ def _app(proxy: HttpProxy) -> web.Application:
 def http_proxy(credentials: tuple[str, str] | None = None) -> Iterator[HttpProxy]:
     """A proxy on a free loopback port, on its own thread, stopped on exit."""
     proxy = HttpProxy(address="", credentials=credentials)
-    with serving(_app(proxy), "http-proxy") as address:
+    with serving(lambda: _app(proxy), "http-proxy") as address:
         proxy.address = address
         yield proxy
