@@ -15,12 +15,11 @@ from airflow_provider_alteryx.constants import Received
 from airflow_provider_alteryx.exceptions import AlteryxConnectionError
 from airflow_provider_alteryx.hooks.config import ServerConfig, shown_proxy
 from airflow_provider_alteryx.hooks.steps import ApiCall
+from airflow_provider_alteryx.utils.scrub import scrub
 
 # getaddrinfo's answers for a name that does not exist (as opposed to a resolver that failed for now).
 _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 PROXY_AUTHENTICATION_REQUIRED = 407
-# The user and password of a URL, as a library quotes one in its error text.
-_CREDENTIALS = re.compile(r"//[^@\s'\"]*@")
 # How urllib3 reports a proxy that answered CONNECT with an error status.
 _TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})")
 
@@ -73,8 +72,9 @@ def connection_failure(
         received, retryable = Received.MAYBE, True
     if config.scheme_assumed and (tls is not None or refused):
         hint += f" https was assumed because the host has no scheme; if the Server is served over plain http, write http:// in the host ({config.base_url})."
-    # A library's text may quote a proxy URL with its user and password (aiohttp's proxy errors do).
-    reason = _CREDENTIALS.sub("//***@", " ".join(str(error).split()))[:200] or "no answer"
+    # Scrubbed before it is cut, so a cut cannot leave part of a secret (aiohttp's proxy errors quote the proxy's
+    # URL with its user and password).
+    reason = scrub(" ".join(str(error).split()))[:200] or "no answer"
     return AlteryxConnectionError(
         f"Could not get an answer from Alteryx Server for {call.method} {call.url} ({call.family}): {type(error).__name__}: {reason}. {hint}".rstrip(),
         received=received,

@@ -22,6 +22,8 @@ _SECRET_FIELDS = re.compile(
     re.IGNORECASE,
 )
 _BEARER = re.compile(r"(?P<name>Bearer\s+)(?P<value>[A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
+# The user and password of a URL, as a library quotes one in its error text (a proxy's, in aiohttp's errors).
+_URL_CREDENTIALS = re.compile(r"//[^@\s'\"]*@")
 
 
 # Shorter values are not redacted by value: they would match ordinary words (real API secrets and tokens
@@ -44,11 +46,13 @@ def forget_secrets() -> None:
 
 
 def scrub(text: str) -> str:
-    """``text`` with every registered secret and every secret-named field's value replaced by ``***``."""
+    """``text`` with every registered secret, every secret-named field's value and every URL's user and password
+    replaced by ``***``."""
     with _GUARD:
         known = sorted(_SECRETS, key=len, reverse=True)  # longest first: a secret may contain another
     for value in known:
         if value in text:
             text = text.replace(value, REDACTED)
     text = _SECRET_FIELDS.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", text)
+    text = _URL_CREDENTIALS.sub(f"//{REDACTED}@", text)
     return _BEARER.sub(lambda m: f"{m['name']}{REDACTED}", text)

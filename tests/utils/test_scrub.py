@@ -17,3 +17,12 @@ def test_registered_secrets_and_secret_fields_are_redacted() -> None:
 def test_every_provider_error_is_scrubbed() -> None:
     register_secret("tok-0123456789")
     assert "tok-0123456789" not in str(AlteryxError("Server said: Bearer tok-0123456789 is invalid"))
+
+
+def test_a_urls_user_and_password_are_redacted_whatever_their_length() -> None:
+    quoted = (
+        "Cannot connect to host via proxy URL('http://pu:pw/1@proxy.example.com:3128') for http://server/jobs"
+    )
+    assert scrub(quoted) == (
+        "Cannot connect to host via proxy URL('http://***@proxy.example.com:3128') for http://server/jobs"
+    )
