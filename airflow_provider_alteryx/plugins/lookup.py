@@ -186,10 +186,9 @@ class ServerCache:
                 answer = error
             settled = isinstance(answer, AlteryxJob) and answer.is_terminal
             kept = (math.inf if settled else now + FRESH_SECONDS, answer)
-            if isinstance(answer, AlteryxConnectionError):
-                with memory.lock:
-                    memory.answers[unreachable] = (now + UNREACHABLE_SECONDS, answer)
             with memory.lock:
+                if isinstance(answer, AlteryxConnectionError):
+                    memory.answers[unreachable] = (now + UNREACHABLE_SECONDS, answer)
                 memory.answers[key] = kept
                 memory.answers.move_to_end(key)
                 while len(memory.answers) > REMEMBERED_JOBS:
